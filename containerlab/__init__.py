@@ -1,0 +1,1 @@
+"""Lab topologies (*.clab.yml), node assets and the lab runner's backends."""

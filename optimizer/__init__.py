@@ -1,0 +1,1 @@
+"""Signals, workloads, the joint cvxpy program, baselines, diagnosis (pure, no I/O)."""

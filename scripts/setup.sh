@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Install what fsor needs on a fresh Debian machine: system packages when root
+# (netconfd and sshd for the conformance lab nodes, iproute2 for namespaces),
+# then a virtual environment in .venv with fsor and its dev tools.
+# Idempotent: a second run only checks. Source it or run it; it prints to stderr.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    need=()
+    command -v netconfd >/dev/null 2>&1 || need+=(netconfd)
+    [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+    command -v ip >/dev/null 2>&1 || need+=(iproute2)
+    command -v yanglint >/dev/null 2>&1 || need+=(libyang2-tools)
+    if [ ${#need[@]} -gt 0 ]; then
+        echo "setup: apt-get install ${need[*]}" >&2
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >&2
+        apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+    fi
+fi
+
+py=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv" >&2
+    "$py" -m venv .venv
+fi
+stamp=.venv/.fsor-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "setup: pip install -e .[dev] (first run takes a few minutes)" >&2
+    .venv/bin/python -m pip install -q --upgrade pip >&2
+    .venv/bin/python -m pip install -q -e ".[dev]" >&2
+    echo "$want" > "$stamp"
+fi

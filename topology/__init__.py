@@ -6,6 +6,12 @@ Public API (see ``docs/network.md``)::
 """
 
 from topology.build import build, fibre_graph
+from topology.energy import (
+    energy_kwh_per_gb,
+    lightpath_power_breakdown_w,
+    lightpath_power_w,
+    transfer_energy_kwh,
+)
 from topology.errors import DeviceError, FsorError, InputError, SolverError
 from topology.model import (
     DEFAULT_MODES,
@@ -20,11 +26,13 @@ from topology.model import (
     TransceiverMode,
     Transponder,
 )
+from topology.paths import CandidatePath, best_mode, candidate_paths, first_fit, roadm_of
 from topology.validate import check
 
 __all__ = [
     "DEFAULT_MODES",
     "Amplifier",
+    "CandidatePath",
     "ChannelGrid",
     "Demand",
     "DeviceError",
@@ -38,7 +46,15 @@ __all__ = [
     "SolverError",
     "TransceiverMode",
     "Transponder",
+    "best_mode",
     "build",
+    "candidate_paths",
     "check",
+    "energy_kwh_per_gb",
     "fibre_graph",
+    "first_fit",
+    "lightpath_power_breakdown_w",
+    "lightpath_power_w",
+    "roadm_of",
+    "transfer_energy_kwh",
 ]

@@ -1,0 +1,307 @@
+"""An asyncio pool of long-lived NETCONF sessions over ncclient (the thin I/O shell).
+
+One ncclient session per device; every blocking call crosses into one
+:class:`~concurrent.futures.ThreadPoolExecutor` sized to the device count. ncclient's
+polling tick is lowered on import of this module. Sessions reconnect with exponential
+backoff; every RPC has a timeout; :meth:`SessionPool.device_lock` serialises candidate
+edits per device. Host keys are verified against a known_hosts file unless the caller
+opts out explicitly (labs). Passwords never reach a log line or a ``repr``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import ncclient.transport.session as nc_session
+import paramiko
+from ncclient import manager
+from ncclient.operations.errors import TimeoutExpiredError
+from ncclient.operations.rpc import RPCError
+from ncclient.transport.errors import TransportError
+
+from topology.errors import DeviceError, InputError
+
+__all__ = [
+    "Credentials",
+    "Endpoint",
+    "SessionOptions",
+    "SessionPool",
+    "credentials_from_env",
+    "hostkey_line",
+    "rpc_error",
+]
+
+log = logging.getLogger("fsor.session")
+
+#: ncclient polls its transport every TICK seconds (0.1 by default): far too slow here
+nc_session.TICK = 0.005
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """NETCONF/SSH credentials; the password is hidden from ``repr``."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a device listens and how to log in."""
+
+    id: str
+    host: str
+    port: int = 830
+    credentials: Credentials | None = None
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """Timeouts, retry policy and host-key policy of a pool.
+
+    ``known_hosts`` is the file checked when ``insecure_hostkeys`` is False (default
+    ``~/.ssh/known_hosts``); ``insecure_hostkeys=True`` accepts any key (labs only).
+    """
+
+    rpc_timeout_s: float = 30.0
+    connect_timeout_s: float = 10.0
+    connect_attempts: int = 3
+    backoff_s: float = 0.2
+    backoff_max_s: float = 2.0
+    known_hosts: Path | None = None
+    insecure_hostkeys: bool = False
+
+
+def credentials_from_env(
+    default: Credentials | None = None, env: Mapping[str, str] | None = None
+) -> Credentials | None:
+    """Credentials from ``FSOR_NETCONF_USERNAME``/``FSOR_NETCONF_PASSWORD``, else ``default``.
+
+    >>> credentials_from_env(env={"FSOR_NETCONF_USERNAME": "u", "FSOR_NETCONF_PASSWORD": "p"})
+    Credentials(username='u')
+    """
+    src = os.environ if env is None else env
+    user = src.get("FSOR_NETCONF_USERNAME")
+    if user:
+        return Credentials(user, src.get("FSOR_NETCONF_PASSWORD", ""))
+    return default
+
+
+def rpc_error(device: str, exc: Exception) -> DeviceError:
+    """A :class:`DeviceError` from an ncclient exception, keeping the server's error path."""
+    if isinstance(exc, RPCError):
+        msg = exc.message or exc.tag or str(exc)
+        tag = f" ({exc.tag})" if exc.tag and exc.message else ""
+        return DeviceError(device, f"rpc-error{tag}: {msg.strip()}", xpath=exc.path or None)
+    if isinstance(exc, TimeoutExpiredError):
+        return DeviceError(device, f"no reply within the RPC timeout: {exc}")
+    return DeviceError(device, f"{type(exc).__name__}: {exc}")
+
+
+def _fingerprint_ok(known_hosts: Path, port: int) -> Callable[[str, str], bool]:
+    """An ncclient ``unknown_host_cb`` accepting only keys listed in ``known_hosts``."""
+
+    def check(host: str, fingerprint: str) -> bool:
+        if not known_hosts.is_file():
+            return False
+        keys = paramiko.HostKeys(str(known_hosts))
+        for name in (host, f"[{host}]:{port}"):
+            for key in (keys.lookup(name) or {}).values():
+                fp = key.get_fingerprint().hex()
+                if ":".join(fp[i : i + 2] for i in range(0, len(fp), 2)) == fingerprint:
+                    return True
+        return False
+
+    return check
+
+
+_TRANSPORT_ERRORS = (TransportError, OSError, EOFError, paramiko.SSHException)
+
+
+class SessionPool:
+    """Long-lived NETCONF sessions to a set of devices, used from asyncio.
+
+    Use as ``async with SessionPool(endpoints, options) as pool:``; sessions open lazily
+    (or all at once with :meth:`connect_all`) and close on exit.
+    """
+
+    def __init__(
+        self,
+        endpoints: Sequence[Endpoint],
+        options: SessionOptions | None = None,
+        default_credentials: Credentials | None = None,
+    ) -> None:
+        self._endpoints = {e.id: e for e in endpoints}
+        if len(self._endpoints) != len(endpoints):
+            raise InputError("endpoints", "id", [e.id for e in endpoints], "expected unique ids")
+        self.options = options or SessionOptions()
+        self._default_credentials = credentials_from_env(default_credentials)
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(1, len(endpoints)), thread_name_prefix="netconf"
+        )
+        self._managers: dict[str, Any] = {}
+        self._connect_locks = {d: asyncio.Lock() for d in self._endpoints}
+        self._device_locks = {d: asyncio.Lock() for d in self._endpoints}
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        """Device ids in the pool."""
+        return tuple(self._endpoints)
+
+    def endpoint(self, device: str) -> Endpoint:
+        """The endpoint of ``device``."""
+        return self._endpoints[device]
+
+    def device_lock(self, device: str) -> asyncio.Lock:
+        """The per-device lock that candidate edits must hold."""
+        return self._device_locks[device]
+
+    async def __aenter__(self) -> SessionPool:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    def _open(self, device: str) -> Any:
+        ep = self._endpoints[device]
+        creds = ep.credentials or self._default_credentials
+        if creds is None:
+            raise InputError(
+                "credentials", device, None, "expected credentials (config or FSOR_NETCONF_*)"
+            )
+        opts = self.options
+        kwargs: dict[str, Any] = {
+            "host": ep.host,
+            "port": ep.port,
+            "username": creds.username,
+            "password": creds.password,
+            "timeout": opts.connect_timeout_s,
+            "allow_agent": False,
+            "look_for_keys": False,
+            "device_params": {"name": "default"},
+        }
+        if opts.insecure_hostkeys:
+            kwargs["hostkey_verify"] = False
+        else:
+            known = opts.known_hosts or Path("~/.ssh/known_hosts").expanduser()
+            kwargs["hostkey_verify"] = True
+            kwargs["unknown_host_cb"] = _fingerprint_ok(known, ep.port)
+        m = manager.connect(**kwargs)
+        m.timeout = opts.rpc_timeout_s
+        return m
+
+    async def session(self, device: str) -> Any:
+        """The connected ncclient manager of ``device``, (re)connecting with backoff."""
+        async with self._connect_locks[device]:
+            m = self._managers.get(device)
+            if m is not None and m.connected:
+                return m
+            self._managers.pop(device, None)
+            delay = self.options.backoff_s
+            last: Exception | None = None
+            for attempt in range(1, self.options.connect_attempts + 1):
+                try:
+                    m = await self._run(lambda: self._open(device))
+                except InputError:
+                    raise
+                except Exception as exc:  # ncclient raises many unrelated types here
+                    last = exc
+                    log.info("%s: connect attempt %d failed: %s", device, attempt, exc)
+                    if attempt < self.options.connect_attempts:
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, self.options.backoff_max_s)
+                    continue
+                self._managers[device] = m
+                return m
+            assert last is not None
+            raise DeviceError(device, f"cannot connect: {type(last).__name__}: {last}") from last
+
+    async def capabilities(self, device: str) -> tuple[str, ...]:
+        """The server capabilities announced in ``device``'s hello."""
+        m = await self.session(device)
+        return tuple(m.server_capabilities)
+
+    async def call(self, device: str, fn: Callable[[Any], T], *, retry: bool = True) -> T:
+        """Run ``fn(manager)`` in the executor; map ncclient errors to :class:`DeviceError`.
+
+        With ``retry`` a broken transport reconnects once (never inside a transaction,
+        where a new session would have lost the locks).
+        """
+        for attempt in (1, 2):
+            m = await self.session(device)
+            try:
+                return await asyncio.wait_for(
+                    self._run(functools.partial(fn, m)), timeout=self.options.rpc_timeout_s + 5.0
+                )
+            except _TRANSPORT_ERRORS as exc:
+                self._drop(device)
+                if retry and attempt == 1:
+                    log.info("%s: transport error, reconnecting: %s", device, exc)
+                    continue
+                raise rpc_error(device, exc) from exc
+            except TimeoutError as exc:
+                self._drop(device)
+                raise DeviceError(device, "no reply within the RPC timeout") from exc
+            except (RPCError, TimeoutExpiredError) as exc:
+                raise rpc_error(device, exc) from exc
+        raise AssertionError("unreachable")
+
+    async def get(self, device: str, filter_xml: str) -> str:
+        """``<get>`` with a subtree filter; the reply's XML text."""
+        return await self.call(device, lambda m: m.get(filter=filter_xml).xml)
+
+    async def get_config(self, device: str, filter_xml: str, source: str = "running") -> str:
+        """``<get-config>`` with a subtree filter; the reply's XML text."""
+        return await self.call(device, lambda m: m.get_config(source=source, filter=filter_xml).xml)
+
+    def _drop(self, device: str) -> None:
+        m = self._managers.pop(device, None)
+        if m is not None:
+            self._executor.submit(_quiet_close, m)
+
+    async def close(self) -> None:
+        """Close every session (politely, bounded) and the executor."""
+        managers, self._managers = list(self._managers.values()), {}
+        if managers:
+            await asyncio.gather(
+                *(self._run(functools.partial(_quiet_close, m)) for m in managers),
+                return_exceptions=True,
+            )
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _quiet_close(m: Any) -> None:
+    started = time.monotonic()
+    try:
+        if m.connected:
+            m.close_session()
+    except Exception as exc:  # closing a broken session: nothing left to do but log
+        log.debug("close_session failed after %.2fs: %s", time.monotonic() - started, exc)
+    finally:
+        with contextlib.suppress(Exception):  # transport already gone
+            m._session.close()
+
+
+def hostkey_line(host: str, port: int, key_b64: str, key_type: str) -> str:
+    """One known_hosts line for ``host``:``port`` (``[host]:port`` when port != 22).
+
+    >>> hostkey_line("127.0.0.1", 8300, "aw==", "ssh-ed25519")
+    '[127.0.0.1]:8300 ssh-ed25519 aw=='
+    """
+    name = host if port == 22 else f"[{host}]:{port}"
+    return f"{name} {key_type} {key_b64}"

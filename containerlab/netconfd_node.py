@@ -1,0 +1,542 @@
+"""Launch one conformance node: Debian's ``netconfd`` (yuma123) behind its own ``sshd``.
+
+Each node is two processes and a work directory: ``netconfd`` (candidate datastore,
+``--with-startup``, the project module ``yang/fsor-lightpath.yang``, confirmed-commit) listening
+on its own unix socket, and an ``sshd`` listening on ``address:port`` whose ``netconf``
+subsystem is ``netconf-subsystem`` pointed at that socket. Both can run inside a network
+namespace (``ip netns exec``).
+
+Authentication (see docs/netconfd.md):
+
+- as root, the node logs in a real local user ``username`` with ``password``. The user is
+  created on first use as a system user marked ``fsor lab NETCONF user`` in its GECOS field;
+  an existing user without that mark is refused (its password is never changed).
+- not as root, sshd can only log in the invoking user: the launcher writes an ed25519 key pair
+  in the work directory and the node accepts that key only (``NetconfdNode.key_filename``);
+  ``password`` is then unused (``NetconfdNode.password`` is None). If sshd cannot run at all,
+  :class:`NetconfdUnavailable` is raised so a lab runner can skip the kind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import getpass
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+
+from topology.errors import DeviceError
+from yang import directory as yang_directory
+
+__all__ = [
+    "LAB_USER_MARK",
+    "NETCONFD",
+    "NETCONF_SUBSYSTEM",
+    "SSHD",
+    "NetconfdNode",
+    "NetconfdUnavailable",
+    "assets_directory",
+    "remove_lab_user",
+    "start_netconfd_node",
+    "wait_ready",
+]
+
+NETCONFD = "/usr/sbin/netconfd"
+SSHD = "/usr/sbin/sshd"
+NETCONF_SUBSYSTEM = "/usr/sbin/netconf-subsystem"
+LAB_USER_MARK = "fsor lab NETCONF user"
+YUMA_MODULES = "/usr/share/yuma/modules"
+RUNTIME_DIR = Path("/run/fsor-netconfd")
+_SUN_PATH_MAX = 100  # sockaddr_un.sun_path is 108 bytes; keep a margin
+_USER_LOCK = threading.Lock()
+
+
+class NetconfdUnavailable(DeviceError):
+    """This machine cannot run a netconfd node (binary missing, sshd unable to start, ...)."""
+
+
+def assets_directory() -> Path:
+    """The folder holding the node templates and the default startup configuration.
+
+    >>> (assets_directory() / "sshd_config.template").is_file()
+    True
+    """
+    return Path(__file__).resolve().parent / "netconfd"
+
+
+@dataclass
+class NetconfdNode:
+    """A running netconfd node (handle returned by :func:`start_netconfd_node`)."""
+
+    name: str
+    address: str
+    port: int
+    workdir: Path
+    netns: str | None
+    username: str
+    password: str | None
+    key_filename: Path | None
+    known_hosts: Path
+    socket_path: Path
+    netconfd_pid: int
+    sshd_pid: int
+    start_seconds: float
+    _procs: list[subprocess.Popen[bytes]] = field(default_factory=list, repr=False)
+
+    @property
+    def pids(self) -> tuple[int, int]:
+        """``(netconfd_pid, sshd_pid)``."""
+        return (self.netconfd_pid, self.sshd_pid)
+
+    def is_alive(self) -> bool:
+        """True when both netconfd and the listening sshd are running."""
+        return all(p.poll() is None for p in self._procs) and len(self._procs) == 2
+
+    def connect_kwargs(self) -> dict[str, object]:
+        """Keyword arguments for ``ncclient.manager.connect`` (host keys not verified).
+
+        Verify host keys by loading :attr:`known_hosts` instead where that matters.
+        """
+        kwargs: dict[str, object] = {
+            "host": self.address,
+            "port": self.port,
+            "username": self.username,
+            "hostkey_verify": False,
+            "allow_agent": False,
+            "look_for_keys": False,
+        }
+        if self.password is not None:
+            kwargs["password"] = self.password
+        if self.key_filename is not None:
+            kwargs["key_filename"] = str(self.key_filename)
+        return kwargs
+
+    def rss_kib(self) -> int:
+        """Resident memory of netconfd plus sshd and its session children, in KiB."""
+        pids = [self.netconfd_pid, self.sshd_pid, *_descendants(self.sshd_pid)]
+        return sum(_rss_kib(pid) for pid in pids)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop sshd (with its sessions) and netconfd; remove the socket. Idempotent."""
+        victims = [self.sshd_pid, *_descendants(self.sshd_pid)]
+        for pid in victims:
+            _signal(pid, signal.SIGTERM)
+        for proc in self._procs:
+            if proc.pid == self.netconfd_pid:
+                _signal(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in self._procs:
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout)
+        for pid in victims[1:]:
+            if _pid_exists(pid):
+                _signal(pid, signal.SIGKILL)
+        with contextlib.suppress(FileNotFoundError):
+            self.socket_path.unlink()
+        if self.socket_path.parent == RUNTIME_DIR:
+            with contextlib.suppress(OSError):
+                RUNTIME_DIR.rmdir()
+
+
+def start_netconfd_node(
+    name: str,
+    workdir: Path,
+    address: str,
+    port: int,
+    netns: str | None = None,
+    startup: Path | None = None,
+    username: str = "admin",
+    password: str = "admin",
+) -> NetconfdNode:
+    """Start netconfd and its sshd for node ``name``; return once both are listening.
+
+    Parameters
+    ----------
+    name : str
+        Node name, used in messages and file names.
+    workdir : Path
+        The node's own directory (created; holds configs, keys, logs, the startup file).
+    address, port : str, int
+        Where sshd listens (inside ``netns`` when given).
+    netns : str or None
+        Network namespace to run both processes in (needs root).
+    startup : Path or None
+        Startup configuration (a ``<config>`` document) copied into ``workdir``; the default
+        is ``containerlab/netconfd/startup.xml`` (no lightpaths).
+    username, password : str
+        Login of the NETCONF client when root (see the module docstring).
+
+    Returns
+    -------
+    NetconfdNode
+        Use :func:`wait_ready` to wait for a real NETCONF hello.
+
+    Raises
+    ------
+    NetconfdUnavailable
+        When the binaries are missing, a namespace is asked for without root, or sshd cannot
+        run here; the message says why.
+    DeviceError
+        When netconfd or sshd exits during start (bad startup file, port in use, ...), with
+        the tail of its log.
+    """
+    t0 = time.perf_counter()
+    for binary in (NETCONFD, SSHD, NETCONF_SUBSYSTEM):
+        if not os.access(binary, os.X_OK):
+            raise NetconfdUnavailable(name, f"{binary} is not installed (apt install netconfd)")
+    root = os.geteuid() == 0
+    if netns is not None and not root:
+        raise NetconfdUnavailable(name, f"network namespace {netns!r} needs root")
+    workdir = Path(workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "yuma" / "data").mkdir(parents=True, exist_ok=True)
+    if root:
+        _ensure_lab_user(name, username, password)
+        login, secret, key = username, password, None
+    else:
+        login, secret, key = getpass.getuser(), None, _user_key(workdir)
+    sock = _socket_path(workdir, name, port, world=root)
+    with contextlib.suppress(FileNotFoundError):
+        sock.unlink()
+    startup_copy = workdir / "startup.xml"
+    shutil.copyfile(startup or assets_directory() / "startup.xml", startup_copy)
+    host_key = _host_key(workdir)
+    known_hosts = workdir / "known_hosts"
+    host = f"[{address}]:{port}" if port != 22 else address
+    known_hosts.write_text(f"{host} {host_key.with_suffix('.pub').read_text().strip()}\n")
+
+    conf = workdir / "netconfd.conf"
+    conf.write_text(
+        _render(
+            "netconfd.conf.template",
+            startup=startup_copy,
+            modpath=YUMA_MODULES,
+            module=yang_directory() / "fsor-lightpath.yang",
+            superuser=login,
+            access_control="enforcing",
+            socket=sock,
+            port=port,
+            yuma_home=workdir / "yuma",
+            log=workdir / "netconfd.log",
+            log_level="info",
+        )
+    )
+    sshd_conf = workdir / "sshd_config"
+    listen = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+    sshd_conf.write_text(
+        _render(
+            "sshd_config.template",
+            listen=listen,
+            host_key=host_key,
+            pid_file=workdir / "sshd.pid",
+            username=login,
+            password_auth="yes" if root else "no",
+            authorized_keys=workdir / "authorized_keys" if key else "none",
+            log_level="INFO",
+            port=port,
+            socket=sock,
+        )
+    )
+    prefix = ["ip", "netns", "exec", netns] if netns else []
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(workdir), "LANG": "C"}
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        procs.append(_spawn([*prefix, NETCONFD, f"--config={conf}"], workdir / "netconfd.out", env))
+        _wait_for(name, "netconfd", procs[0], workdir / "netconfd.log", lambda: sock.exists())
+        if root:
+            Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+        sshd = _spawn([*prefix, SSHD, "-D", "-e", "-f", str(sshd_conf)], workdir / "sshd.log", env)
+        procs.append(sshd)
+        _wait_for(
+            name,
+            "sshd",
+            sshd,
+            workdir / "sshd.log",
+            lambda: _listening(sshd.pid, port),
+            unavailable=not root,
+        )
+    except BaseException:
+        for proc in reversed(procs):
+            _terminate(proc)
+        with contextlib.suppress(FileNotFoundError):
+            sock.unlink()
+        raise
+    return NetconfdNode(
+        name=name,
+        address=address,
+        port=port,
+        workdir=workdir,
+        netns=netns,
+        username=login,
+        password=secret,
+        key_filename=key,
+        known_hosts=known_hosts,
+        socket_path=sock,
+        netconfd_pid=procs[0].pid,
+        sshd_pid=procs[1].pid,
+        start_seconds=time.perf_counter() - t0,
+        _procs=procs,
+    )
+
+
+def wait_ready(node: NetconfdNode, timeout: float = 10.0) -> float:
+    """Wait until the node answers a real NETCONF hello; return the seconds waited.
+
+    Raises :class:`~topology.errors.DeviceError` naming the node after ``timeout`` seconds
+    (or at once if a process died).
+    """
+    from ncclient import manager  # local import: ncclient is slow to import
+
+    t0 = time.monotonic()
+    last = "no attempt"
+    while True:
+        if not node.is_alive():
+            raise DeviceError(node.name, f"a process exited; see logs in {node.workdir}")
+        remaining = timeout - (time.monotonic() - t0)
+        if remaining <= 0:
+            raise DeviceError(node.name, f"no NETCONF hello within {timeout} s: {last}")
+        try:
+            kwargs = node.connect_kwargs()
+            with manager.connect(timeout=max(1.0, min(5.0, remaining)), **kwargs) as m:
+                if not any("fsor-lightpath" in c for c in m.server_capabilities):
+                    raise DeviceError(node.name, "hello does not announce fsor-lightpath")
+                return time.monotonic() - t0
+        except DeviceError:
+            raise
+        except Exception as exc:  # ncclient raises many unrelated types while starting
+            last = f"{type(exc).__name__}: {exc}"
+        time.sleep(0.05)
+
+
+def remove_lab_user(username: str = "admin") -> bool:
+    """Delete the local login user created by :func:`start_netconfd_node` (root only).
+
+    Only users carrying :data:`LAB_USER_MARK` are removed. Returns True if one was removed.
+    """
+    try:
+        entry = pwd.getpwnam(username)
+    except KeyError:
+        return False
+    if entry.pw_gecos != LAB_USER_MARK or os.geteuid() != 0:
+        return False
+    with _USER_LOCK, _user_db_lock():
+        subprocess.run(["userdel", username], check=True, capture_output=True, timeout=30)
+    return True
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _render(template: str, **values: object) -> str:
+    text = (assets_directory() / template).read_text()
+    return Template(text).substitute({k: str(v) for k, v in values.items()})
+
+
+def _spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=log.parent,
+            start_new_session=True,
+        )
+
+
+def _wait_for(
+    name: str,
+    what: str,
+    proc: subprocess.Popen[bytes],
+    log: Path,
+    ready: Callable[[], bool],
+    timeout: float = 10.0,
+    unavailable: bool = False,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            tail = _tail(log) or _tail(log.with_suffix(".out"))
+            status = "did not start" if proc.poll() is None else f"exited ({proc.returncode})"
+            cls = NetconfdUnavailable if unavailable else DeviceError
+            raise cls(name, f"{what} {status}: {tail}")
+        time.sleep(0.005)
+
+
+def _tail(path: Path, lines: int = 6) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+    kept = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return " | ".join(kept[-lines:])
+
+
+def _listening(pid: int, port: int) -> bool:
+    """True when process ``pid`` has a listening TCP socket on ``port`` (in its netns)."""
+    try:
+        inodes = {
+            os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1]
+            for fd in os.listdir(f"/proc/{pid}/fd")
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")
+        }
+    except OSError:
+        return False
+    for table in ("tcp", "tcp6"):
+        try:
+            rows = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if cols[3] == "0A" and int(cols[1].split(":")[1], 16) == port and cols[9] in inodes:
+                return True
+    return False
+
+
+def _socket_path(workdir: Path, name: str, port: int, world: bool) -> Path:
+    """The netconfd socket: in ``workdir`` when short enough and reachable by the login user.
+
+    The login user of a root-run node is another user, so every ancestor must be
+    world-searchable; otherwise the socket goes to /run/fsor-netconfd (mode 0711).
+    """
+    sock = workdir / "ncxserver.sock"
+    reachable = not world or all(p.stat().st_mode & 0o001 for p in [workdir, *workdir.parents])
+    if len(str(sock)) <= _SUN_PATH_MAX and reachable:
+        return sock
+    RUNTIME_DIR.mkdir(mode=0o711, exist_ok=True)
+    os.chmod(RUNTIME_DIR, 0o711)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:40]
+    return RUNTIME_DIR / f"{safe}-{port}-{os.getpid()}-{abs(hash(workdir)) % 10**8}.sock"
+
+
+def _host_key(workdir: Path) -> Path:
+    key = workdir / "ssh_host_ed25519_key"
+    if not key.exists():
+        _keygen(key, "fsor-netconfd-host")
+    return key
+
+
+def _user_key(workdir: Path) -> Path:
+    key = workdir / "client_ed25519_key"
+    if not key.exists():
+        _keygen(key, "fsor-netconfd-client")
+    (workdir / "authorized_keys").write_text(key.with_suffix(".pub").read_text())
+    return key
+
+
+def _keygen(path: Path, comment: str) -> None:
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+@contextlib.contextmanager
+def _user_db_lock() -> Iterator[None]:
+    """Serialise edits of the user database between processes (parallel lab starts)."""
+    RUNTIME_DIR.mkdir(mode=0o711, exist_ok=True)
+    with open(RUNTIME_DIR.parent / "fsor-netconfd.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def _ensure_lab_user(name: str, username: str, password: str) -> None:
+    with _USER_LOCK, _user_db_lock():
+        try:
+            entry = pwd.getpwnam(username)
+        except KeyError:
+            entry = None
+        if entry is not None and entry.pw_gecos != LAB_USER_MARK:
+            raise DeviceError(
+                name,
+                f"local user {username!r} exists and was not created by fsor; "
+                "choose another username (its password is never changed)",
+            )
+        if entry is None:
+            subprocess.run(
+                [
+                    *("useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent"),
+                    *("--shell", "/bin/sh", "--comment", LAB_USER_MARK, username),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
+        subprocess.run(
+            ["chpasswd"],
+            input=f"{username}:{password}\n".encode(),
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out: list[int] = []
+    todo = list(children.get(pid, []))
+    while todo and len(out) < 10_000:
+        child = todo.pop()
+        out.append(child)
+        todo.extend(children.get(child, []))
+    return out
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(3.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(3.0)

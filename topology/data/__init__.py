@@ -1,0 +1,1 @@
+"""Embedded network descriptions (``orca.json``: the default ORCA network)."""

@@ -1,0 +1,364 @@
+"""From lightpath intents and the devices' current state to per-device edits (pure).
+
+This is the sans-IO heart of provisioning (:mod:`controller.provision` does the I/O).
+The desired state of the parts fsor manages is computed for every device and diffed
+against what the device has: transponder optical channels (frequency, power, mode),
+ROADM media channels named ``fsor-<id>`` (one per hop, from the port facing the previous
+hop to the port facing the next), and ``fsor-lightpath`` entries on conformance nodes.
+Lightpaths the intents no longer hold are removed in the same edit. Applying the edits
+and re-running :func:`plan_edits` on the new state yields no edits (idempotence).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from controller.adapters import fsor_lightpath, terminal_device, wavelength_router
+from controller.adapters._xml import config_document
+from controller.adapters.fsor_lightpath import Lightpath
+from controller.adapters.terminal_device import OpticalChannel
+from controller.adapters.wavelength_router import MediaChannel
+from topology.errors import InputError
+
+__all__ = [
+    "PREFIX",
+    "DeviceEdit",
+    "DeviceState",
+    "LightpathIntent",
+    "Port",
+    "intent_id",
+    "plan_edits",
+]
+
+PREFIX = "fsor-"
+_POWER_TOL = 0.005
+
+
+@dataclass(frozen=True)
+class Port:
+    """One end of a discovered link: device id and its port name."""
+
+    device: str
+    port: str
+
+
+@dataclass(frozen=True)
+class LightpathIntent:
+    """A lightpath to exist: ROADM path, centre frequency/width (MHz), two transponders."""
+
+    id: str
+    path: tuple[str, ...]
+    frequency_mhz: int
+    transponders: tuple[str, str]
+    width_mhz: int = 50_000
+    power_dbm: float = 0.0
+    mode: int | None = None
+    workload: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """What a device holds of the parts fsor manages, and which adapters it speaks."""
+
+    device: str
+    adapters: frozenset[str]
+    optical_channels: tuple[OpticalChannel, ...] = ()
+    media_channels: tuple[MediaChannel, ...] = ()
+    lightpaths: tuple[Lightpath, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeviceEdit:
+    """The edit of one device: the ``<config>`` to send, a readable diff and a summary."""
+
+    device: str
+    config_xml: str
+    diff: str
+    changes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def intent_id(workload: str | None, path: Sequence[str], frequency_mhz: int) -> str:
+    """A stable lightpath id: ``fsor-`` + 10 hex digits of (workload, path, frequency).
+
+    >>> intent_id("w1", ["r1", "r2"], 193_100_000)
+    'fsor-baa86bd308'
+    """
+    key = f"{workload or ''}|{'/'.join(path)}|{frequency_mhz}"
+    return PREFIX + hashlib.sha1(key.encode()).hexdigest()[:10]
+
+
+Neighbours = Mapping[Port, Port]
+
+
+def _port_towards(
+    device: str, target: str, nbrs: Neighbours, passthrough: frozenset[str]
+) -> str | None:
+    """The port of ``device`` whose neighbour chain (through ``passthrough``) reaches target."""
+    for local, remote in sorted(nbrs.items(), key=lambda kv: kv[0].port):
+        if local.device != device:
+            continue
+        seen = {device}
+        cur = remote
+        for _ in range(64):  # bounded walk along amplifier chains
+            if cur.device == target:
+                return local.port
+            if cur.device not in passthrough or cur.device in seen:
+                break
+            seen.add(cur.device)
+            nxt = [
+                r
+                for loc, r in nbrs.items()
+                if loc.device == cur.device and loc.port != cur.port and r.device not in seen
+            ]
+            if len(nxt) != 1:
+                break
+            cur = nxt[0]
+    return None
+
+
+def _need_port(device: str, target: str, nbrs: Neighbours, passthrough: frozenset[str]) -> str:
+    port = _port_towards(device, target, nbrs, passthrough)
+    if port is None:
+        raise InputError(
+            "plan",
+            f"lightpath hop {device}->{target}",
+            target,
+            f"expected a discovered link from {device} towards {target}",
+        )
+    return port
+
+
+def _desired(
+    states: Mapping[str, DeviceState],
+    intents: Sequence[LightpathIntent],
+    nbrs: Neighbours,
+    passthrough: frozenset[str],
+) -> tuple[dict[str, dict[str, MediaChannel | Lightpath]], dict[str, dict[int, LightpathIntent]]]:
+    """Per ROADM-ish device: name → entry; per transponder: frequency → intent."""
+    xc: dict[str, dict[str, MediaChannel | Lightpath]] = {}
+    och: dict[str, dict[int, LightpathIntent]] = {}
+    for it in intents:
+        a, z = it.transponders
+        hops = [a, *it.path, z]
+        for i in range(1, len(hops) - 1):
+            dev = hops[i]
+            st = states.get(dev)
+            if st is None:
+                raise InputError(
+                    "plan",
+                    f"lightpaths[{it.id}].path",
+                    dev,
+                    "expected a discovered, reachable device",
+                )
+            src = _need_port(dev, hops[i - 1], nbrs, passthrough)
+            dst = _need_port(dev, hops[i + 1], nbrs, passthrough)
+            lo = it.frequency_mhz - it.width_mhz // 2
+            hi = it.frequency_mhz + it.width_mhz // 2
+            entry: MediaChannel | Lightpath
+            if "wavelength_router" in st.adapters:
+                entry = MediaChannel(0, it.id, lo, hi, "ENABLED", src, dst)
+            elif "fsor_lightpath" in st.adapters:
+                entry = Lightpath(
+                    it.id,
+                    it.frequency_mhz,
+                    it.width_mhz,
+                    src,
+                    dst,
+                    it.power_dbm,
+                    "enabled",
+                    it.workload,
+                )
+            else:
+                raise InputError(
+                    "plan",
+                    f"lightpaths[{it.id}].path",
+                    dev,
+                    "expected a ROADM (wavelength-router or fsor-lightpath)",
+                )
+            xc.setdefault(dev, {})[it.id] = entry
+        for t in (a, z):
+            if t not in states or "terminal_device" not in states[t].adapters:
+                raise InputError(
+                    "plan",
+                    f"lightpaths[{it.id}].transponders",
+                    t,
+                    "expected a discovered transponder (terminal-device)",
+                )
+            och.setdefault(t, {})[it.frequency_mhz] = it
+    return xc, och
+
+
+def _same_mc(a: MediaChannel, b: MediaChannel) -> bool:
+    return (a.name, a.lower_mhz, a.upper_mhz, a.source_port, a.dest_port) == (
+        b.name,
+        b.lower_mhz,
+        b.upper_mhz,
+        b.source_port,
+        b.dest_port,
+    )
+
+
+def _same_lp(a: Lightpath, b: Lightpath) -> bool:
+    pa, pb = a.target_output_power_dbm, b.target_output_power_dbm
+    power_ok = (pa is None) == (pb is None) and (pa is None or abs(pa - (pb or 0.0)) < _POWER_TOL)
+    return power_ok and (a.frequency_mhz, a.width_mhz, a.source_port, a.destination_port) == (
+        b.frequency_mhz,
+        b.width_mhz,
+        b.source_port,
+        b.destination_port,
+    )
+
+
+def _same_och(cur: OpticalChannel, it: LightpathIntent) -> bool:
+    p = cur.target_output_power_dbm
+    return (
+        cur.frequency_mhz == it.frequency_mhz
+        and p is not None
+        and abs(p - it.power_dbm) < _POWER_TOL
+        and (it.mode is None or cur.operational_mode == it.mode)
+    )
+
+
+def _diff(device: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(),
+        after.splitlines(),
+        f"{device} (running)",
+        f"{device} (planned)",
+        lineterm="",
+    )
+    return "\n".join(lines)
+
+
+def _managed_frequencies(
+    st: DeviceState, nbrs: Neighbours, states: Mapping[str, DeviceState]
+) -> set[int]:
+    """Frequencies of fsor cross-connects on ROADMs adjacent to transponder ``st``."""
+    out: set[int] = set()
+    for local, remote in nbrs.items():
+        if local.device != st.device or remote.device not in states:
+            continue
+        r = states[remote.device]
+        for mc in r.media_channels:
+            if (mc.name or "").startswith(PREFIX) and remote.port in (mc.source_port, mc.dest_port):
+                out.add((mc.lower_mhz + mc.upper_mhz) // 2)
+        for lp in r.lightpaths:
+            if lp.id.startswith(PREFIX) and remote.port in (lp.source_port, lp.destination_port):
+                out.add(lp.frequency_mhz)
+    return out
+
+
+def plan_edits(
+    states: Mapping[str, DeviceState],
+    intents: Sequence[LightpathIntent],
+    neighbours: Neighbours,
+    passthrough: frozenset[str] = frozenset(),
+) -> dict[str, DeviceEdit]:
+    """Per-device edits turning ``states`` into the state ``intents`` ask for.
+
+    ``neighbours`` maps each discovered (device, port) to the (device, port) at the other
+    end; ``passthrough`` devices (amplifiers) are walked through when looking for the port
+    that faces a hop. Devices needing no change are absent from the result.
+    """
+    xc, och = _desired(states, intents, neighbours, passthrough)
+    edits: dict[str, DeviceEdit] = {}
+    for dev in sorted(states):
+        st = states[dev]
+        frags, before, after, changes = [], [], [], []
+        want = xc.get(dev, {})
+        # media channels (ROADMs)
+        cur_mc = {
+            str(mc.name): mc for mc in st.media_channels if (mc.name or "").startswith(PREFIX)
+        }
+        used = {mc.index for mc in st.media_channels}
+        set_mc: list[MediaChannel] = []
+        for name, e in sorted(want.items()):
+            if not isinstance(e, MediaChannel):
+                continue
+            old = cur_mc.get(name)
+            if old is not None and _same_mc(old, e):
+                continue
+            index = old.index if old is not None else min(set(range(1, len(used) + 2)) - used)
+            used.add(index)
+            set_mc.append(_with_index(e, index))
+            changes.append(f"{'replace' if old else 'add'} media-channel {name}")
+        del_mc = sorted(mc.index for n, mc in cur_mc.items() if n not in want)
+        changes += [f"delete media-channel {n}" for n in sorted(cur_mc) if n not in want]
+        if set_mc or del_mc:
+            frags += wavelength_router.edit_fragments(set_mc, del_mc)
+            before += wavelength_router.edit_fragments(list(cur_mc.values()))
+            after += wavelength_router.edit_fragments(
+                [
+                    *[
+                        m
+                        for n, m in cur_mc.items()
+                        if n in want and m.index not in {s.index for s in set_mc}
+                    ],
+                    *set_mc,
+                ]
+            )
+        # fsor-lightpath entries (conformance nodes)
+        cur_lp = {lp.id: lp for lp in st.lightpaths if lp.id.startswith(PREFIX)}
+        set_lp = [
+            e
+            for n, e in sorted(want.items())
+            if isinstance(e, Lightpath) and not (n in cur_lp and _same_lp(cur_lp[n], e))
+        ]
+        del_lp = sorted(n for n in cur_lp if n not in want)
+        if set_lp or del_lp:
+            frags += fsor_lightpath.edit_fragments(set_lp, del_lp)
+            before += fsor_lightpath.edit_fragments(list(cur_lp.values()))
+            kept = [lp for n, lp in cur_lp.items() if n in want and lp not in set_lp]
+            after += fsor_lightpath.edit_fragments([*kept, *set_lp])
+            changes += [f"set lightpath {e.id}" for e in set_lp]
+            changes += [f"delete lightpath {n}" for n in del_lp]
+        # optical channels (transponders)
+        if "terminal_device" in st.adapters:
+            w = och.get(dev, {})
+            managed = _managed_frequencies(st, neighbours, states)
+            by_freq = {o.frequency_mhz: o for o in st.optical_channels if o.in_use}
+            free = sorted(o.component for o in st.optical_channels if not o.in_use)
+            set_och: list[OpticalChannel] = []
+            for f, it in sorted(w.items()):
+                cur = by_freq.get(f)
+                if cur is not None and _same_och(cur, it):
+                    continue
+                if cur is None:
+                    if not free:
+                        raise InputError(
+                            "plan",
+                            f"lightpaths[{it.id}].transponders",
+                            dev,
+                            "expected a transponder with a free optical channel",
+                        )
+                    name = free.pop(0)
+                else:
+                    name = cur.component
+                set_och.append(OpticalChannel(name, f, it.power_dbm, it.mode, None))
+                changes.append(f"tune {name} to {f} MHz")
+            drop = sorted(o.component for f, o in by_freq.items() if f in managed and f not in w)
+            changes += [f"free {n}" for n in drop]
+            if set_och or drop:
+                frags += terminal_device.edit_fragments(set_och, drop)
+                touched = {o.component for o in set_och} | set(drop)
+                before += terminal_device.edit_fragments(
+                    [o for o in st.optical_channels if o.component in touched and o.in_use]
+                )
+                after += terminal_device.edit_fragments(set_och)
+        if frags:
+            edits[dev] = DeviceEdit(
+                dev,
+                config_document(frags),
+                _diff(dev, config_document(before), config_document(after)),
+                tuple(changes),
+            )
+    return edits
+
+
+def _with_index(mc: MediaChannel, index: int) -> MediaChannel:
+    return MediaChannel(
+        index, mc.name, mc.lower_mhz, mc.upper_mhz, mc.admin_status, mc.source_port, mc.dest_port
+    )

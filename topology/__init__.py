@@ -13,6 +13,8 @@ from topology.energy import (
     transfer_energy_kwh,
 )
 from topology.errors import DeviceError, FsorError, InputError, SolverError
+from topology.export import to_rfc8345
+from topology.io import default_inventory, load_named, load_network, load_source, parse_network
 from topology.model import (
     DEFAULT_MODES,
     Amplifier,
@@ -50,11 +52,17 @@ __all__ = [
     "build",
     "candidate_paths",
     "check",
+    "default_inventory",
     "energy_kwh_per_gb",
     "fibre_graph",
     "first_fit",
     "lightpath_power_breakdown_w",
     "lightpath_power_w",
+    "load_named",
+    "load_network",
+    "load_source",
+    "parse_network",
     "roadm_of",
+    "to_rfc8345",
     "transfer_energy_kwh",
 ]

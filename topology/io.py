@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.resources
 import importlib.util
 import json
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,7 @@ def load_named(name: str) -> Inventory:
         return default_inventory()
     scheme, _, key = name.partition(":")
     if scheme == "gnpy" and key in GNPY_NETWORKS:
-        return load_network(gnpy_example_dir() / GNPY_NETWORKS[key])
+        return replace(load_network(gnpy_example_dir() / GNPY_NETWORKS[key]), name=name)
     if scheme == "topohub" and key:
         if importlib.util.find_spec("topohub") is None:
             raise InputError(name, "package", None, "expected the topohub package")

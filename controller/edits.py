@@ -93,34 +93,52 @@ def intent_id(workload: str | None, path: Sequence[str], frequency_mhz: int) -> 
 Neighbours = Mapping[Port, Port]
 
 
-def _port_towards(
-    device: str, target: str, nbrs: Neighbours, passthrough: frozenset[str]
-) -> str | None:
-    """The port of ``device`` whose neighbour chain (through ``passthrough``) reaches target."""
-    for local, remote in sorted(nbrs.items(), key=lambda kv: kv[0].port):
-        if local.device != device:
-            continue
-        seen = {device}
-        cur = remote
-        for _ in range(64):  # bounded walk along amplifier chains
-            if cur.device == target:
-                return local.port
-            if cur.device not in passthrough or cur.device in seen:
-                break
-            seen.add(cur.device)
-            nxt = [
-                r
-                for loc, r in nbrs.items()
-                if loc.device == cur.device and loc.port != cur.port and r.device not in seen
-            ]
-            if len(nxt) != 1:
-                break
-            cur = nxt[0]
+def _chain_end(start: Port, nbrs: Neighbours, passthrough: frozenset[str]) -> str | None:
+    """The first non-passthrough device reached from local port ``start``."""
+    cur = nbrs.get(start)
+    seen = {start.device}
+    for _ in range(64):  # bounded walk along amplifier chains
+        if cur is None:
+            return None
+        if cur.device not in passthrough:
+            return cur.device
+        if cur.device in seen:
+            return None
+        seen.add(cur.device)
+        nxt = [
+            r
+            for loc, r in nbrs.items()
+            if loc.device == cur.device and loc.port != cur.port and r.device not in seen
+        ]
+        if len(nxt) != 1:
+            return None
+        cur = nxt[0]
     return None
 
 
-def _need_port(device: str, target: str, nbrs: Neighbours, passthrough: frozenset[str]) -> str:
-    port = _port_towards(device, target, nbrs, passthrough)
+def _port_towards(
+    device: str,
+    target: str,
+    nbrs: Neighbours,
+    passthrough: frozenset[str],
+    prefer: Port | None = None,
+) -> str | None:
+    """The port of ``device`` leading to ``target`` (the one wired to ``prefer`` if several)."""
+    ports = sorted(
+        loc.port
+        for loc in nbrs
+        if loc.device == device and _chain_end(loc, nbrs, passthrough) == target
+    )
+    for port in ports:
+        if prefer is not None and nbrs.get(Port(device, port)) == prefer:
+            return port
+    return ports[0] if ports else None
+
+
+def _need_port(
+    device: str, target: str, nbrs: Neighbours, passthrough: frozenset[str], prefer: Port | None
+) -> str:
+    port = _port_towards(device, target, nbrs, passthrough, prefer)
     if port is None:
         raise InputError(
             "plan",
@@ -131,18 +149,68 @@ def _need_port(device: str, target: str, nbrs: Neighbours, passthrough: frozense
     return port
 
 
+Allocation = dict[str, dict[int, tuple[OpticalChannel, LightpathIntent]]]
+
+
+def _allocate(
+    states: Mapping[str, DeviceState],
+    intents: Sequence[LightpathIntent],
+    nbrs: Neighbours,
+    passthrough: frozenset[str],
+) -> Allocation:
+    """Per transponder: frequency → (optical channel to carry it, intent).
+
+    A channel already tuned to the frequency is reused (idempotence); otherwise the first
+    free channel (by name) whose line port leads to the lightpath's end ROADM.
+    """
+    out: Allocation = {}
+    for t in sorted({t for it in intents for t in it.transponders}):
+        st = states.get(t)
+        if st is None or "terminal_device" not in st.adapters:
+            raise InputError(
+                "plan", "lightpaths[].transponders", t, "expected a discovered transponder"
+            )
+        by_freq = {o.frequency_mhz: o for o in st.optical_channels if o.in_use}
+        free = sorted((o for o in st.optical_channels if not o.in_use), key=lambda o: o.component)
+        for it in sorted((i for i in intents if t in i.transponders), key=lambda i: i.id):
+            roadm = it.path[0] if t == it.transponders[0] else it.path[-1]
+            och = by_freq.get(it.frequency_mhz)
+            if och is None:
+                fit = [
+                    o
+                    for o in free
+                    if o.line_port is None
+                    or _chain_end(Port(t, o.line_port), nbrs, passthrough) == roadm
+                ]
+                if not fit:
+                    raise InputError(
+                        "plan",
+                        f"lightpaths[{it.id}].transponders",
+                        t,
+                        f"expected a transponder with a free optical channel towards {roadm}",
+                    )
+                och = fit[0]
+                free.remove(och)
+            out.setdefault(t, {})[it.frequency_mhz] = (och, it)
+    return out
+
+
 def _desired(
     states: Mapping[str, DeviceState],
     intents: Sequence[LightpathIntent],
     nbrs: Neighbours,
     passthrough: frozenset[str],
-) -> tuple[dict[str, dict[str, MediaChannel | Lightpath]], dict[str, dict[int, LightpathIntent]]]:
-    """Per ROADM-ish device: name → entry; per transponder: frequency → intent."""
+) -> tuple[dict[str, dict[str, MediaChannel | Lightpath]], Allocation]:
+    """Per ROADM-ish device: name → entry; per transponder: the allocation."""
     xc: dict[str, dict[str, MediaChannel | Lightpath]] = {}
-    och: dict[str, dict[int, LightpathIntent]] = {}
+    alloc = _allocate(states, intents, nbrs, passthrough)
     for it in intents:
         a, z = it.transponders
         hops = [a, *it.path, z]
+        ends = {
+            1: _line(alloc[a][it.frequency_mhz][0], a),
+            len(hops) - 2: _line(alloc[z][it.frequency_mhz][0], z),
+        }
         for i in range(1, len(hops) - 1):
             dev = hops[i]
             st = states.get(dev)
@@ -153,8 +221,11 @@ def _desired(
                     dev,
                     "expected a discovered, reachable device",
                 )
-            src = _need_port(dev, hops[i - 1], nbrs, passthrough)
-            dst = _need_port(dev, hops[i + 1], nbrs, passthrough)
+            src = _need_port(dev, hops[i - 1], nbrs, passthrough, ends.get(i) if i == 1 else None)
+            last = len(hops) - 2
+            dst = _need_port(
+                dev, hops[i + 1], nbrs, passthrough, ends.get(i) if i == last else None
+            )
             lo = it.frequency_mhz - it.width_mhz // 2
             hi = it.frequency_mhz + it.width_mhz // 2
             entry: MediaChannel | Lightpath
@@ -179,16 +250,11 @@ def _desired(
                     "expected a ROADM (wavelength-router or fsor-lightpath)",
                 )
             xc.setdefault(dev, {})[it.id] = entry
-        for t in (a, z):
-            if t not in states or "terminal_device" not in states[t].adapters:
-                raise InputError(
-                    "plan",
-                    f"lightpaths[{it.id}].transponders",
-                    t,
-                    "expected a discovered transponder (terminal-device)",
-                )
-            och.setdefault(t, {})[it.frequency_mhz] = it
-    return xc, och
+    return xc, alloc
+
+
+def _line(och: OpticalChannel, transponder: str) -> Port | None:
+    return None if och.line_port is None else Port(transponder, och.line_port)
 
 
 def _same_mc(a: MediaChannel, b: MediaChannel) -> bool:
@@ -320,25 +386,12 @@ def plan_edits(
             w = och.get(dev, {})
             managed = _managed_frequencies(st, neighbours, states)
             by_freq = {o.frequency_mhz: o for o in st.optical_channels if o.in_use}
-            free = sorted(o.component for o in st.optical_channels if not o.in_use)
             set_och: list[OpticalChannel] = []
-            for f, it in sorted(w.items()):
-                cur = by_freq.get(f)
-                if cur is not None and _same_och(cur, it):
+            for f, (cur, it) in sorted(w.items()):
+                if cur.in_use and _same_och(cur, it):
                     continue
-                if cur is None:
-                    if not free:
-                        raise InputError(
-                            "plan",
-                            f"lightpaths[{it.id}].transponders",
-                            dev,
-                            "expected a transponder with a free optical channel",
-                        )
-                    name = free.pop(0)
-                else:
-                    name = cur.component
-                set_och.append(OpticalChannel(name, f, it.power_dbm, it.mode, None))
-                changes.append(f"tune {name} to {f} MHz")
+                set_och.append(OpticalChannel(cur.component, f, it.power_dbm, it.mode, None))
+                changes.append(f"tune {cur.component} to {f} MHz")
             drop = sorted(o.component for f, o in by_freq.items() if f in managed and f not in w)
             changes += [f"free {n}" for n in drop]
             if set_och or drop:

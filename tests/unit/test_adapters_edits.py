@@ -132,6 +132,33 @@ def test_dropped_lightpath_is_removed_in_the_same_edit() -> None:
     assert plan_edits(final, [keep], NBRS, frozenset({"a1"})) == {}
 
 
+def test_second_channel_uses_the_add_port_wired_to_its_line_port() -> None:
+    st = states()
+    ochs = (
+        OpticalChannel("och-1", None, None, None, "line-1"),
+        OpticalChannel("och-2", None, None, None, "line-2"),
+    )
+    st["t1"] = DeviceState("t1", st["t1"].adapters, ochs)
+    nbrs = dict(NBRS) | {
+        Port("t1", "line-2"): Port("r1", "add-2"),
+        Port("r1", "add-2"): Port("t1", "line-2"),
+    }
+    lps = [intent(("r1", "r2"), f, ("t1", "t2")) for f in (193_100_000, 193_150_000)]
+    lps[1] = LightpathIntent(lps[1].id, lps[1].path, lps[1].frequency_mhz, ("t1", "t3"))
+    lps[1] = LightpathIntent(lps[1].id, ("r1", "r2", "c1"), lps[1].frequency_mhz, ("t1", "t3"))
+    edits = plan_edits(st, lps, nbrs, frozenset({"a1"}))
+    ports = {
+        m.name: m.source_port
+        for m in wavelength_router.parse_media_channels("r1", edits["r1"].config_xml)
+    }
+    ochs_set = terminal_device.parse_optical_channels("t1", edits["t1"].config_xml)
+    by_och = {o.frequency_mhz: o.component for o in ochs_set}
+    line = {"och-1": "add-1", "och-2": "add-2"}
+    assert sorted(str(p) for p in ports.values()) == ["add-1", "add-2"]
+    for lp in lps:
+        assert ports[lp.id] == line[by_och[lp.frequency_mhz]]
+
+
 def test_unmanaged_channels_are_left_alone() -> None:
     st = states()
     foreign = OpticalChannel("och-2", 192_000_000, 0.0, 1, "line-1")
@@ -140,8 +167,8 @@ def test_unmanaged_channels_are_left_alone() -> None:
 
 
 def test_hop_without_a_link_is_bad_input() -> None:
-    with pytest.raises(InputError, match="r1->t3"):
-        plan_edits(states(), [intent(("r1",), 193_100_000, ("t1", "t3"))], NBRS)
+    with pytest.raises(InputError, match="r1->c1"):
+        plan_edits(states(), [intent(("r1", "c1"), 193_100_000, ("t1", "t3"))], NBRS)
 
 
 def test_transponder_without_free_channel_is_bad_input() -> None:

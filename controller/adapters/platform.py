@@ -3,11 +3,15 @@
 >>> reply = '''<data><components xmlns="http://openconfig.net/yang/platform">
 ...   <component><name>chassis</name><state><name>chassis</name>
 ...     <type xmlns:p="http://openconfig.net/yang/platform-types">p:CHASSIS</type>
-...     <used-power>120</used-power><allocated-power>200</allocated-power></state></component>
+...     <used-power>120</used-power><allocated-power>200</allocated-power></state>
+...   <properties><property><name>length-km</name><state><name>length-km</name>
+...     <value>960</value></state></property></properties></component>
 ... </components></data>'''
 >>> comps = parse_components("t1", reply)
 >>> comps[0].type, comps[0].used_power_w
 ('CHASSIS', 120.0)
+>>> comps[0].property("length-km")
+'960'
 >>> total_power_w(comps)
 120.0
 """
@@ -42,6 +46,11 @@ class Component:
     type: str | None
     used_power_w: float | None
     allocated_power_w: float | None
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def property(self, name: str) -> str | None:
+        """Value of property ``name`` (``properties/property[name]/state/value``) or None."""
+        return dict(self.properties).get(name)
 
 
 def get_filter() -> str:
@@ -50,6 +59,7 @@ def get_filter() -> str:
     comp = etree.SubElement(comps, f"{_C}component")
     etree.SubElement(comp, f"{_C}name")
     etree.SubElement(comp, f"{_C}state")
+    etree.SubElement(comp, f"{_C}properties")
     return filter_document([comps])
 
 
@@ -74,8 +84,22 @@ def parse_components(device: str, reply: str | bytes | etree._Element) -> tuple[
                 allocated_power_w=leaf_float(
                     device, state, f"{_C}allocated-power", f"{sxp}/allocated-power"
                 ),
+                properties=_properties(comp),
             )
         )
+    return tuple(out)
+
+
+def _properties(comp: etree._Element) -> tuple[tuple[str, str], ...]:
+    out = []
+    for prop in comp.iterfind(f"{_C}properties/{_C}property"):
+        leaves = prop.find(f"{_C}state")
+        if leaves is None:
+            leaves = prop.find(f"{_C}config")
+        name = leaf_text(prop, f"{_C}name") or leaf_text(leaves, f"{_C}name")
+        value = leaf_text(leaves, f"{_C}value")
+        if name is not None and value is not None:
+            out.append((name, value))
     return tuple(out)
 
 

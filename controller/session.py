@@ -65,6 +65,7 @@ class Endpoint:
     host: str
     port: int = 830
     credentials: Credentials | None = None
+    key_filename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,8 @@ class SessionPool:
             "look_for_keys": False,
             "device_params": {"name": "default"},
         }
+        if ep.key_filename:
+            kwargs["key_filename"] = ep.key_filename
         if opts.insecure_hostkeys:
             kwargs["hostkey_verify"] = False
         else:

@@ -168,17 +168,18 @@ def parse_quantity(
     """
     factors = _FACTORS[kind]
     canon = CANONICAL_UNITS[kind]
+    expected = f"expected {'an' if kind[0] in 'aeiou' else 'a'} {kind} in {_SHOWN[kind]}"
     if isinstance(value, bool):
-        raise InputError(source, field, value, f"expected a {kind} in {_SHOWN[kind]}")
+        raise InputError(source, field, value, expected)
     if isinstance(value, int | float):
         number, unit = float(value), canon
     elif isinstance(value, str) and (m := _QTY.match(value)):
         number, unit = float(m["num"]), m["unit"] or canon
     else:
-        raise InputError(source, field, value, f"expected a {kind} in {_SHOWN[kind]}")
+        raise InputError(source, field, value, expected)
     factor = factors.get(unit)
     if factor is None:
-        raise InputError(source, field, value, f"expected a {kind} in {_SHOWN[kind]}")
+        raise InputError(source, field, value, expected)
     # divide by the inverse for sub-unit factors: 6.90528 Wh -> 0.00690528 kWh exactly
     result = number * factor if factor >= 1 else number / round(1 / factor, 9)
     if not math.isfinite(result) or result < 0:

@@ -105,4 +105,10 @@ def account(
         for day in uniq_days:
             val = day_sum(members, dim, day)
             out.append(CapUse(f"zone:{dim}", zk, day, val, lim, f"{dim}*kWh"))
+    for (dim, zk), lim in caps.zone_horizon.items():
+        members = [d for d, s in enumerate(inst.sites) if zone_key(dim, s) == zk]
+        if not members or dim not in dims:
+            continue
+        val = sum(day_sum(members, dim, day) for day in uniq_days)
+        out.append(CapUse(f"zone:{dim}", zk, None, val, lim, f"{dim}*kWh"))
     return objective, tuple(burdens), tuple(out)

@@ -17,7 +17,7 @@ free channels per fibre and slot (occupancy), the per-option upper bound
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cvxpy as cp
 import numpy as np
@@ -60,6 +60,7 @@ class Formulation:
     params: dict[str, cp.Parameter]
     fibre_rows: list[tuple[str, int]]  # free-capacity rows: (fibre, slot)
     integer: bool
+    slacks: dict[str, cp.Variable] = field(default_factory=dict)
 
 
 def _routes(inst: Instance, origin: str, site: str) -> tuple[object, ...]:
@@ -90,8 +91,14 @@ def _options(
     return options, list(groups), gof
 
 
-def build(inst: Instance, integer: bool = True) -> Formulation:
-    """Build the cvxpy problem for ``inst`` (parameters set from ``inst``)."""
+def build(inst: Instance, integer: bool = True, elastic: str | None = None) -> Formulation:
+    """Build the cvxpy problem for ``inst`` (parameters set from ``inst``).
+
+    ``elastic="caps"``: every cap row (and fibre capacity) gets a slack ≥ 0 and
+    the objective becomes Σ slack/|limit| (diagnosis); ``elastic="workload"``:
+    caps stay hard, workloads may be left out and the objective is their count.
+    """
+    slacks: dict[str, cp.Variable] = {}
     S, T = len(inst.sites), inst.horizon
     options, groups, gof = _options(inst)
     nx_ = max(len(options), 1)
@@ -106,7 +113,12 @@ def build(inst: Instance, integer: bool = True) -> Formulation:
     counts = np.array([c.count for c in inst.classes], dtype=float)
     ub = cp.Parameter(nx_, nonneg=True, name="ub")
     params["ub"] = ub
-    cons += [C @ x == counts, x >= 0, x <= ub]
+    if elastic == "workload":
+        shed = cp.Variable(len(inst.classes), nonneg=True, name="shed")
+        slacks["workload"] = shed
+        cons += [C @ x + shed == counts, x >= 0, x <= ub]
+    else:
+        cons += [C @ x == counts, x >= 0, x <= ub]
 
     # compute energy per (site, slot)
     er, ec, ev = [], [], []
@@ -159,7 +171,11 @@ def build(inst: Instance, integer: bool = True) -> Formulation:
         F = sp.csr_matrix((np.ones(len(fr)), (fr, fc)), shape=(len(frows), nn))
         free = cp.Parameter(len(frows), nonneg=True, name="free")
         params["free"] = free
-        cons.append(F @ n <= free)
+        if elastic == "caps":
+            slacks["channels"] = cp.Variable(len(frows), nonneg=True, name="s_channels")
+            cons.append(F @ n <= free + slacks["channels"])
+        else:
+            cons.append(F @ n <= free)
     cons.append(energy == e_expr)
 
     cost = cp.Parameter(S * T, name="cost")
@@ -173,8 +189,11 @@ def build(inst: Instance, integer: bool = True) -> Formulation:
     ) -> None:
         if not rows_:
             return
-        limit = cp.Parameter(len(rows_), name=f"cap_{name}")
-        params[f"cap_{name}"] = limit
+        limit: cp.Expression = cp.Parameter(len(rows_), name=f"cap_{name}")
+        params[f"cap_{name}"] = limit  # type: ignore[assignment]
+        if elastic == "caps":
+            slacks[name] = cp.Variable(len(rows_), nonneg=True, name=f"s_{name}")
+            limit = limit + slacks[name]
         if weighted_by is None:
             cons.append(M @ energy <= limit)
         else:
@@ -197,17 +216,17 @@ def build(inst: Instance, integer: bool = True) -> Formulation:
     add_family("power", prow, sp.csr_matrix((pv, (pr, pc)), shape=(len(prow), S * T)), None)
 
     def per_day(
-        selector: list[tuple[str, list[int], float]], cap: str, unit: str
+        selector: list[tuple[str, list[int], float]], cap: str, unit: str, whole: bool = False
     ) -> tuple[list[CapRow], sp.csr_matrix]:
         rows_: list[CapRow] = []
         r_, c_, v_ = [], [], []
         for where, sites_, factor in selector:
-            for day in dict.fromkeys(days):
+            for day in ["horizon"] if whole else list(dict.fromkeys(days)):
                 k = len(rows_)
                 rows_.append(CapRow(cap, where, None, day, unit))
                 for d in sites_:
                     for t in range(T):
-                        if days[t] == day:
+                        if whole or days[t] == day:
                             r_.append(k)
                             c_.append(d * T + t)
                             v_.append(factor if factor > 0 else inst.sites[d].wue_l_per_kwh)
@@ -229,8 +248,14 @@ def build(inst: Instance, integer: bool = True) -> Formulation:
         if members:
             zones[dim].append((zk, members, 1.0))
     for dim, sel in zones.items():
-        unit = f"{dim}*kWh"
-        add_family(f"zone_{dim}", *per_day(sel, f"zone:{dim}", unit), dim)
+        add_family(f"zone_{dim}", *per_day(sel, f"zone:{dim}", f"{dim}*kWh"), dim)
+    ztot: dict[str, list[tuple[str, list[int], float]]] = defaultdict(list)
+    for dim, zk in caps.zone_horizon:
+        members = [d for d, s in enumerate(inst.sites) if zone_key(dim, s) == zk]
+        if members:
+            ztot[dim].append((zk, members, 1.0))
+    for dim, sel in ztot.items():
+        add_family(f"zonetot_{dim}", *per_day(sel, f"zone:{dim}", f"{dim}*kWh", True), dim)
 
     problem = cp.Problem(cp.Minimize(cost @ energy), cons)
     form = Formulation(
@@ -325,6 +350,8 @@ def set_parameters(
             elif name == "carbon_total":
                 assert caps.carbon_total_g_per_day is not None
                 vals.append(caps.carbon_total_g_per_day)
+            elif name.startswith("zonetot_"):
+                vals.append(caps.zone_horizon[(name[8:], r.where)])
             else:
                 vals.append(caps.zone_per_day[(name[5:], r.where)])
         p[f"cap_{name}"].value = np.array(vals, dtype=float)

@@ -111,6 +111,7 @@ class CapSpec:
     carbon_g_per_day : zone (grid region) -> g CO2-eq per UTC day.
     carbon_total_g_per_day : g CO2-eq per UTC day over all sites.
     zone_per_day : (dimension, zone key) -> burden per UTC day in that zone.
+    zone_horizon : (dimension, zone key) -> burden over the whole horizon in that zone.
     per_job : (dimension, zone key) -> cap on one workload's I_e (ORCA's constraint layer).
     """
 
@@ -119,6 +120,7 @@ class CapSpec:
     carbon_g_per_day: Mapping[str, float] = field(default_factory=dict)
     carbon_total_g_per_day: float | None = None
     zone_per_day: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    zone_horizon: Mapping[tuple[str, str], float] = field(default_factory=dict)
     per_job: Mapping[tuple[str, str], float] = field(default_factory=dict)
 
 

@@ -1,0 +1,323 @@
+"""The joint program: build once, solve, assign wavelengths, account, diagnose.
+
+:class:`Planner` compiles an :class:`~optimizer.instance.Instance` once
+(cvxpy, DPP) and solves it with HiGHS; :meth:`Planner.solve` with a changed
+instance (new signals, caps or occupancy, same workloads, sites and slots)
+only rewrites parameters. :func:`plan` is the one-shot form.
+
+The result is a :class:`~optimizer.plan.Plan`: placements, lightpaths with
+their channel and frequency, per-site-per-slot burdens and cap use from
+:func:`optimizer.accounting.account`, MIP gap, dual bound, the LP-relaxation
+bound (optional), timings; an infeasible instance carries a diagnosis.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from optimizer.accounting import account
+from optimizer.assign import Request, assign_slot
+from optimizer.formulation import Formulation, build, set_parameters
+from optimizer.highs import FsorHighs
+from optimizer.instance import Instance
+from optimizer.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
+
+__all__ = ["Planner", "plan"]
+
+_SOLVER = FsorHighs()
+
+
+@dataclass(frozen=True)
+class _Raw:
+    status: str
+    x: np.ndarray
+    n: np.ndarray | None
+    gap: float | None
+    bound: float | None
+    compile_s: float
+    solve_s: float
+    message: str
+
+
+def _solve(form: Formulation, time_limit: float, mip_gap: float, threads: int) -> _Raw:
+    t0 = time.perf_counter()
+    opts: dict[str, object] = {"time_limit": float(time_limit), "threads": threads}
+    if form.integer:
+        opts["mip_rel_gap"] = float(mip_gap)
+    try:
+        form.problem.solve(solver=_SOLVER, **opts)  # type: ignore[no-untyped-call]
+    except cp.error.SolverError as exc:
+        wall = time.perf_counter() - t0
+        return _Raw("error", np.zeros(0), None, None, None, 0.0, wall, f"solver: {exc}")
+    wall = time.perf_counter() - t0
+    stats = form.problem.solver_stats
+    solve_s = float(stats.solve_time or 0.0)
+    compile_s = float(getattr(form.problem, "compilation_time", None) or max(wall - solve_s, 0.0))
+    st = form.problem.status
+    info: Any = stats.extra_stats
+    gap = bound = None
+    if form.integer and info is not None:
+        gap = float(info.mip_gap)
+        bound = float(info.mip_dual_bound)
+    if st in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        x = np.rint(np.asarray(form.x.value, dtype=float)).astype(int)
+        n = None
+        if form.n is not None:
+            n = np.rint(np.asarray(form.n.value, dtype=float)).astype(int)
+        if not form.integer:
+            bound = float(form.problem.value)
+            gap = 0.0
+            x = np.asarray(form.x.value, dtype=float)
+        status = (
+            "optimal" if st == cp.OPTIMAL and (gap is None or gap <= mip_gap + 1e-9) else "feasible"
+        )
+        return _Raw(status, x, n, gap, bound, compile_s, solve_s, "")
+    if st in (cp.INFEASIBLE, cp.settings.INFEASIBLE_OR_UNBOUNDED):
+        return _Raw("infeasible", np.zeros(0), None, None, None, compile_s, solve_s, "")
+    msg = f"no plan: solver status {st}" + (
+        " (time limit, no incumbent)" if st == "user_limit" else ""
+    )
+    return _Raw("error", np.zeros(0), None, gap, bound, compile_s, solve_s, msg)
+
+
+class Planner:
+    """A compiled joint program; ``solve`` re-plans by rewriting parameters only.
+
+    Parameters
+    ----------
+    instance : the instance to compile.
+    max_cuts : re-solves allowed when the wavelength-assignment step blocks.
+    threads : HiGHS threads.
+    """
+
+    def __init__(self, instance: Instance, *, max_cuts: int = 3, threads: int = 2) -> None:
+        t0 = time.perf_counter()
+        self.instance = instance
+        self.form = build(instance)
+        self.build_s = time.perf_counter() - t0
+        self.max_cuts = max_cuts
+        self.threads = threads
+        self._lp: Formulation | None = None
+        self._solves = 0
+
+    def lp_bound(self, instance: Instance | None = None, time_limit: float = 60.0) -> float | None:
+        """Objective of the LP relaxation (integrality dropped), ``None`` if it has none."""
+        inst = instance or self.instance
+        if self._lp is None:
+            self._lp = build(inst, integer=False)
+        else:
+            set_parameters(self._lp, inst)
+        raw = _solve(self._lp, time_limit, 0.0, self.threads)
+        return raw.bound if raw.status in ("optimal", "feasible") else None
+
+    def solve(
+        self,
+        instance: Instance | None = None,
+        *,
+        time_limit: float = 60.0,
+        mip_gap: float = 0.01,
+        with_lp_bound: bool = False,
+        diagnose: bool = True,
+    ) -> Plan:
+        """Solve (after rewriting parameters from ``instance`` if given) and return the plan."""
+        t_start = time.perf_counter()
+        inst = instance or self.instance
+        if instance is not None:
+            set_parameters(self.form, inst)
+        build_s = self.build_s if self._solves == 0 else 0.0
+        self._solves += 1
+        cut: dict[tuple[str, int], int] = {}
+        compile_s = build_s
+        solve_s = assign_s = 0.0
+        for attempt in range(self.max_cuts + 1):
+            raw = _solve(self.form, time_limit, mip_gap, self.threads)
+            compile_s += raw.compile_s
+            solve_s += raw.solve_s
+            if raw.status in ("infeasible", "error"):
+                break
+            t0 = time.perf_counter()
+            lightpaths, blocked, extra = self._assign(inst, raw)
+            assign_s += time.perf_counter() - t0
+            if not blocked or attempt == self.max_cuts:
+                break
+            for (f, t), k in extra.items():
+                cut[(f, t)] = cut.get((f, t), 0) + k
+            set_parameters(self.form, inst, free_cut=cut)
+        if cut:
+            set_parameters(self.form, inst)
+        lp = self.lp_bound(inst, time_limit) if with_lp_bound else None
+        timings = Timings(compile_s, solve_s, assign_s, time.perf_counter() - t_start)
+        if raw.status == "infeasible":
+            diag: tuple[Relaxation, ...] = ()
+            if diagnose:
+                from optimizer.diagnosis import diagnose as run_diagnosis
+
+                diag = run_diagnosis(inst, time_limit=min(time_limit, 30.0))
+            msg = "the caps cannot all hold" + (" (after wavelength cuts)" if cut else "")
+            return Plan(
+                "infeasible",
+                timings=timings,
+                filled=inst.filled,
+                diagnosis=diag,
+                lp_bound=lp,
+                message=msg,
+            )
+        if raw.status == "error":
+            return Plan(
+                "error",
+                timings=timings,
+                filled=inst.filled,
+                gap=raw.gap,
+                bound=raw.bound,
+                message=raw.message,
+            )
+        placements = self._placements(inst, raw)
+        energy = self._energy(inst, raw, lightpaths)
+        objective, burdens, caps = account(inst, energy)
+        status = raw.status if not blocked else "feasible"
+        msg = ""
+        if blocked:
+            msg = f"{len(blocked)} transfer(s) got no wavelength after {self.max_cuts} cut(s)"
+        return Plan(
+            status=status,
+            objective=objective,
+            placements=placements,
+            lightpaths=tuple(lightpaths),
+            burdens=burdens,
+            caps=caps,
+            gap=raw.gap,
+            bound=raw.bound,
+            lp_bound=lp,
+            timings=timings,
+            filled=inst.filled,
+            unassigned=tuple(blocked),
+            message=msg,
+        )
+
+    # -- reading the solution -------------------------------------------------
+
+    def _who(self, inst: Instance, raw: _Raw) -> dict[int, list[str]]:
+        """Workload ids per option index (class members handed out in order)."""
+        nxt: dict[int, int] = defaultdict(int)
+        out: dict[int, list[str]] = {}
+        for j, (c, _d, _t) in enumerate(self.form.options):
+            k = int(raw.x[j]) if j < len(raw.x) else 0
+            if k > 0:
+                ids = inst.classes[c].ids
+                out[j] = list(ids[nxt[c] : nxt[c] + k])
+                nxt[c] += k
+        return out
+
+    def _placements(self, inst: Instance, raw: _Raw) -> tuple[Placement, ...]:
+        out = []
+        for j, ids in self._who(inst, raw).items():
+            _c, d, t = self.form.options[j]
+            out += [Placement(w, inst.sites[d].id, inst.slots[t], t) for w in ids]
+        return tuple(sorted(out, key=lambda p: p.workload))
+
+    def _assign(
+        self, inst: Instance, raw: _Raw
+    ) -> tuple[list[Lightpath], list[Unassigned], dict[tuple[str, int], int]]:
+        form, net = self.form, inst.network
+        who = self._who(inst, raw)
+        # workloads per transfer group, biggest volume first
+        members: dict[int, list[tuple[float, str]]] = defaultdict(list)
+        for j, ids in who.items():
+            g = form.group_of_option[j]
+            if g >= 0:
+                vol = inst.classes[form.options[j][0]].volume_gb
+                members[g] += [(vol, w) for w in ids]
+        per_slot: dict[int, list[Request]] = defaultdict(list)
+        owner: dict[int, tuple[int, tuple[str, ...]]] = {}
+        key = 0
+        assert raw.n is not None or not form.route_cols
+        for k, (g, r) in enumerate(form.route_cols):
+            cnt = int(raw.n[k]) if raw.n is not None else 0
+            o, d, t = form.groups[g]
+            routes = net.routes[(o, inst.sites[d].id)]
+            alts = tuple(rt.fibres for i, rt in enumerate(routes) if i != r)
+            for _ in range(max(cnt, 0)):
+                per_slot[t].append(Request(key, routes[r].fibres, alts))
+                owner[key] = (g, routes[r].fibres)
+                key += 1
+        lightpaths: list[Lightpath] = []
+        blocked: list[Unassigned] = []
+        cuts: dict[tuple[str, int], int] = defaultdict(int)
+        got: dict[int, list[tuple[float, tuple[str, ...], int]]] = defaultdict(list)
+        for t, reqs in per_slot.items():
+            free = {f: ch - inst.busy.get((f, t), frozenset()) for f, ch in net.free.items()}
+            done, bad = assign_slot(reqs, free)
+            for kk, fibres, ch in done:
+                g = owner[kk][0]
+                o, d, _ = form.groups[g]
+                rt = next(x for x in net.routes[(o, inst.sites[d].id)] if x.fibres == fibres)
+                got[g].append((rt.energy_kwh_per_gb, fibres, ch))
+            for kk in bad:
+                g, fibres = owner[kk]
+                neck = min(fibres, key=lambda f: len(free.get(f, ())))
+                cuts[(neck, t)] += 1
+                got[g].append((float("inf"), fibres, -2))
+        for g, paths in got.items():
+            o, d, t = form.groups[g]
+            site = inst.sites[d]
+            by_fibres = {rt.fibres: rt for rt in net.routes[(o, site.id)]}
+            wl = sorted(members.get(g, []), reverse=True)
+            for (vol, w), (_e, fibres, ch) in zip(wl, sorted(paths), strict=False):
+                rt = by_fibres[fibres]
+                if ch == -2:
+                    blocked.append(Unassigned(w, o, site.id, t, "no common free channel"))
+                    continue
+                tps = (*net.transponders.get(o, ())[:1], *net.transponders.get(site.roadm, ())[:1])
+                lightpaths.append(
+                    Lightpath(
+                        workload=w,
+                        path=rt.nodes,
+                        fibres=rt.fibres,
+                        channel=ch,
+                        frequency_thz=net.frequency_thz[ch]
+                        if 0 <= ch < len(net.frequency_thz)
+                        else 0.0,
+                        transponders=tps,
+                        slot=t,
+                        gb=vol,
+                        energy_kwh=vol * rt.energy_kwh_per_gb,
+                    )
+                )
+        lightpaths.sort(key=lambda lp: (lp.slot, lp.workload or ""))
+        return lightpaths, blocked, dict(cuts)
+
+    def _energy(self, inst: Instance, raw: _Raw, lightpaths: list[Lightpath]) -> np.ndarray:
+        S, T = len(inst.sites), inst.horizon
+        energy = np.zeros((S, T))
+        for j, (c, d, t) in enumerate(self.form.options):
+            k = float(raw.x[j])
+            if k > 0:
+                for i, u in enumerate(inst.classes[c].profile_kwh):
+                    energy[d, t + i] += k * u
+        dest: dict[str, int] = {}
+        for j, ids in self._who(inst, raw).items():
+            for w in ids:
+                dest[w] = self.form.options[j][1]
+        for lp in lightpaths:
+            if lp.workload is not None:
+                energy[dest[lp.workload], lp.slot] += lp.energy_kwh
+        return energy
+
+
+def plan(
+    instance: Instance,
+    *,
+    time_limit: float = 60.0,
+    mip_gap: float = 0.01,
+    with_lp_bound: bool = False,
+) -> Plan:
+    """Compile and solve ``instance`` once (see :class:`Planner` for re-plans)."""
+    return Planner(instance).solve(
+        time_limit=time_limit, mip_gap=mip_gap, with_lp_bound=with_lp_bound
+    )

@@ -6,9 +6,10 @@ directed connections: ``Roadm → [Edfa] → Fiber → (Edfa|Fused → Fiber)* �
 merge the two directions of a ROADM pair into one bidirectional
 :class:`Fibre`: length and spans from the first direction found, in-line
 amplifiers = Edfas not adjacent to a ROADM (boosters and pre-amps are part of
-the ROADM). A chain with no in-line Edfa (CORONET lists none: GNPy's
-auto-design adds them) gets ``ceil(length / 80 km)`` spans and ``spans - 1``
-amplifiers. ``Transceiver`` elements become transponders on their ROADM.
+the ROADM). When the file lists amplifiers, every Fiber element is one span.
+When it lists none (CORONET: GNPy's auto-design adds them), each link gets
+``ceil(length / 80 km)`` spans and ``spans - 1`` amplifiers (approximate).
+``Transceiver`` elements become transponders on their ROADM.
 
 Element types understood: Roadm, Transceiver, Fiber, RamanFiber, Edfa,
 Multiband_amplifier, Fused. Anything else is an error (unknown element type).
@@ -168,12 +169,12 @@ def parse_gnpy(doc: Any, source: str) -> Inventory:
             merged[key] = ch
     fibres: list[Fibre] = []
     amps: list[Amplifier] = []
+    explicit = any(e["type"] in _AMP_TYPES for e in els.values())
     for ch in merged.values():
-        if ch.inline_amps:
+        if explicit:  # the file lays out its amplifiers: one span per Fiber element
             spans, n_amps = ch.fibres, len(ch.inline_amps)
-        else:
-            spans, n_amps = derive_spans(ch.length_km)
-            spans = max(spans, ch.fibres)
+        else:  # GNPy would auto-design amplifiers; approximate its layout
+            spans = max(derive_spans(ch.length_km)[0], ch.fibres)
             n_amps = spans - 1
         fibres.append(Fibre(ch.first_fibre, ch.a, ch.b, round(ch.length_km, 6), spans, n_amps))
         amps.extend(Amplifier(u, ch.first_fibre, gain) for u, gain in ch.inline_amps)

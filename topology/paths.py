@@ -34,7 +34,7 @@ from itertools import islice, pairwise
 import networkx as nx
 
 from topology.build import fibre_graph
-from topology.energy import energy_kwh_per_gb, lightpath_power_w
+from topology.energy import J_PER_KWH, lightpath_power_w
 from topology.errors import InputError
 from topology.model import EnergyParams, TransceiverMode
 
@@ -129,6 +129,7 @@ def _describe(
     length = float(sum(e["length_km"] for e in edges))
     free = frozenset.intersection(*(e["free"] for e in edges)) if edges else frozenset(range(96))
     feasible, used = best_mode(modes, length)
+    power = lightpath_power_w(graph, nodes, used)
     return CandidatePath(
         nodes=nodes,
         fibres=tuple(e["id"] for e in edges),
@@ -136,8 +137,8 @@ def _describe(
         hops=len(edges),
         spans=sum(int(e["spans"]) for e in edges),
         free_channels=free,
-        energy_kwh_per_gb=energy_kwh_per_gb(graph, nodes, used),
-        power_w=lightpath_power_w(graph, nodes, used),
+        energy_kwh_per_gb=power * 8.0 / used.line_rate_gbps / J_PER_KWH,
+        power_w=power,
         mode=feasible.name if feasible else None,
         reach_ok=feasible is not None,
         line_rate_gbps=used.line_rate_gbps,

@@ -306,15 +306,12 @@ async def apply_intents(
             if d in left:
                 raise DeviceError(d, f"verify: device does not hold the edit ({left[d].changes})")
 
-    try:
-        phases = await transact(
-            pool,
-            edits,
-            confirm_timeout_s=confirm_timeout_s,
-            verify=verify,
-            before_confirm=before_confirm,
-        )
-    except FsorError:
-        raise
+    phases = await transact(
+        pool,
+        edits,
+        confirm_timeout_s=confirm_timeout_s,
+        verify=verify,
+        before_confirm=before_confirm,
+    )
     timings.update({k: v + timings["read_s"] for k, v in phases.items()})
     return ApplyResult(False, edits, len(intents), timings)

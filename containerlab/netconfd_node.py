@@ -29,7 +29,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
@@ -47,6 +47,7 @@ __all__ = [
     "assets_directory",
     "remove_lab_user",
     "start_netconfd_node",
+    "stop_nodes",
     "wait_ready",
 ]
 
@@ -126,28 +127,53 @@ class NetconfdNode:
         return sum(_rss_kib(pid) for pid in pids)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop sshd (with its sessions) and netconfd; remove the socket. Idempotent."""
-        victims = [self.sshd_pid, *_descendants(self.sshd_pid)]
-        for pid in victims:
-            _signal(pid, signal.SIGTERM)
-        for proc in self._procs:
-            if proc.pid == self.netconfd_pid:
-                _signal(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
+        """Stop sshd (with its sessions) and netconfd; remove the socket. Idempotent.
+
+        netconfd notices SIGTERM within about a second (its poll interval); to stop many
+        nodes at once use :func:`stop_nodes`, which signals all of them before waiting.
+        """
+        stop_nodes([self], timeout)
+
+    def _signal_stop(self) -> list[tuple[int, int]]:
+        """Send SIGTERM to sshd, its session children and netconfd; return the children."""
+        children: list[tuple[int, int]] = []
+        sshd, netconfd = self._procs[1], self._procs[0]
+        if sshd.poll() is None:
+            children = [(pid, _start_time(pid)) for pid in _descendants(sshd.pid)]
+            sshd.send_signal(signal.SIGTERM)
+            for pid, started in children:
+                if _start_time(pid) == started:
+                    _signal(pid, signal.SIGTERM)
+        if netconfd.poll() is None:
+            netconfd.send_signal(signal.SIGTERM)
+        return children
+
+    def _finish_stop(self, children: list[tuple[int, int]], deadline: float) -> None:
         for proc in self._procs:
             try:
                 proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.wait(timeout)
-        for pid in victims[1:]:
-            if _pid_exists(pid):
+                proc.wait(5.0)
+        for pid, started in children:
+            if _start_time(pid) == started:
                 _signal(pid, signal.SIGKILL)
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
         if self.socket_path.parent == RUNTIME_DIR:
             with contextlib.suppress(OSError):
                 RUNTIME_DIR.rmdir()
+
+
+def stop_nodes(nodes: Iterable[NetconfdNode], timeout: float = 5.0) -> None:
+    """Stop several nodes in parallel: signal every process first, then wait (idempotent).
+
+    A process still running ``timeout`` seconds after the signal is killed (SIGKILL).
+    """
+    todo = [(node, node._signal_stop()) for node in nodes]
+    deadline = time.monotonic() + timeout
+    for node, children in todo:
+        node._finish_stop(children, deadline)
 
 
 def start_netconfd_node(
@@ -517,14 +543,12 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def _pid_exists(pid: int) -> bool:
+def _start_time(pid: int) -> int:
+    """Start time of ``pid`` in clock ticks (0 when gone): guards against reused pids."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:

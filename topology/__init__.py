@@ -28,7 +28,14 @@ from topology.model import (
     TransceiverMode,
     Transponder,
 )
-from topology.paths import CandidatePath, best_mode, candidate_paths, first_fit, roadm_of
+from topology.paths import (
+    CandidatePath,
+    best_mode,
+    candidate_paths,
+    first_fit,
+    regeneration_points,
+    roadm_of,
+)
 from topology.validate import check
 
 __all__ = [
@@ -62,6 +69,7 @@ __all__ = [
     "load_network",
     "load_source",
     "parse_network",
+    "regeneration_points",
     "roadm_of",
     "to_rfc8345",
     "transfer_energy_kwh",

@@ -9,8 +9,12 @@ Per path: length, hops, spans, the channels free on *every* fibre (wavelength
 continuity: a lightpath keeps one channel end to end), the best feasible mode
 (highest line rate whose reach covers the length, then lowest power per Gb/s),
 and the energy per GB and power of the lit lightpath in that mode. If no mode
-reaches, ``reach_ok`` is False, ``mode`` is None and energy/power are given
-for the longest-reach mode (for information only).
+reaches, ``reach_ok`` is False, ``mode`` is None, ``regen_at`` lists the
+ROADMs where O-E-O regeneration is needed (greedy per mode; the mode with the
+highest rate, then lowest power, is used and named in ``energy_mode``; None if
+one fibre alone exceeds every reach), and energy/power are those of that
+translucent lightpath (two extra transponders per regeneration point). Whether such paths
+are acceptable is the caller's choice (regenerator inventory is not checked).
 
 >>> from topology.model import ChannelGrid, Fibre, Inventory, Roadm
 >>> from topology.build import build
@@ -38,7 +42,14 @@ from topology.energy import J_PER_KWH, lightpath_power_w
 from topology.errors import InputError
 from topology.model import EnergyParams, TransceiverMode
 
-__all__ = ["CandidatePath", "best_mode", "candidate_paths", "first_fit", "roadm_of"]
+__all__ = [
+    "CandidatePath",
+    "best_mode",
+    "candidate_paths",
+    "first_fit",
+    "regeneration_points",
+    "roadm_of",
+]
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,11 @@ class CandidatePath:
     mode: str | None
     reach_ok: bool
     line_rate_gbps: float
+    #: O-E-O regeneration ROADMs needed with the longest-reach mode when not ``reach_ok``
+    #: (empty when transparent); None when even that is impossible (one fibre too long)
+    regen_at: tuple[str, ...] | None = ()
+    #: the mode the energy figures refer to (``mode``, or the regenerated one)
+    energy_mode: str = ""
 
 
 def first_fit(free_channels: Iterable[int]) -> int | None:
@@ -100,6 +116,49 @@ def best_mode(
     return best, best
 
 
+def regeneration_points(
+    lengths_km: Sequence[float], nodes: Sequence[str], reach_km: float
+) -> tuple[str, ...] | None:
+    """Intermediate ROADMs where a signal must be regenerated (greedy, farthest first).
+
+    ``lengths_km[i]`` is the fibre between ``nodes[i]`` and ``nodes[i + 1]``. None when
+    one fibre alone exceeds the reach.
+
+    >>> regeneration_points([5000, 5000, 5000], ["a", "b", "c", "d"], 12000)
+    ('c',)
+    >>> regeneration_points([13000], ["a", "b"], 12000) is None
+    True
+    """
+    points: list[str] = []
+    run = 0.0
+    for i, length in enumerate(lengths_km):
+        if length > reach_km:
+            return None
+        if run + length > reach_km:
+            points.append(nodes[i])
+            run = 0.0
+        run += length
+    return tuple(points)
+
+
+def _translucent(
+    graph: nx.Graph, nodes: tuple[str, ...], lengths: list[float], modes: Sequence[TransceiverMode]
+) -> tuple[TransceiverMode, float, tuple[str, ...] | None]:
+    """Best regenerated option: highest rate, then lowest power; fallback if none is possible."""
+    best: tuple[TransceiverMode, float, tuple[str, ...]] | None = None
+    for m in modes:
+        regen = regeneration_points(lengths, nodes, m.reach_km)
+        if regen is None:
+            continue
+        power = lightpath_power_w(graph, nodes, m) + 2 * m.power_w * len(regen)
+        if best is None or (m.line_rate_gbps, -power) > (best[0].line_rate_gbps, -best[1]):
+            best = (m, power, regen)
+    if best is None:
+        fallback = best_mode(modes, float("inf"))[1]
+        return fallback, lightpath_power_w(graph, nodes, fallback), None
+    return best
+
+
 def _end_modes(graph: nx.Graph, roadm: str) -> dict[str, TransceiverMode]:
     out: dict[str, TransceiverMode] = {}
     for n in graph.neighbors(roadm):
@@ -130,6 +189,9 @@ def _describe(
     free = frozenset.intersection(*(e["free"] for e in edges)) if edges else frozenset(range(96))
     feasible, used = best_mode(modes, length)
     power = lightpath_power_w(graph, nodes, used)
+    regen: tuple[str, ...] | None = ()
+    if feasible is None:
+        used, power, regen = _translucent(graph, nodes, [e["length_km"] for e in edges], modes)
     return CandidatePath(
         nodes=nodes,
         fibres=tuple(e["id"] for e in edges),
@@ -142,6 +204,8 @@ def _describe(
         mode=feasible.name if feasible else None,
         reach_ok=feasible is not None,
         line_rate_gbps=used.line_rate_gbps,
+        regen_at=regen,
+        energy_mode=used.name,
     )
 
 

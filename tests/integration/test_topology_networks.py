@@ -121,8 +121,12 @@ def test_orca_paths_reach_continuity_and_energy() -> None:
     # lon-nyc has channels 0-3 lit, nyc-sjc channel 2: continuity leaves 4..95
     assert best.free_channels == frozenset(range(4, 96))
     assert first_fit(best.free_channels) == 4
-    # Frankfurt-Tokyo is ~19,000 km: no transparent mode reaches (documented)
-    assert not any(p.reach_ok for p in candidate_paths(g, "dc-fra", "dc-tyo", k=5))
+    # Frankfurt-Tokyo is >= 19,000 km: no transparent mode reaches (documented); the
+    # shortest route needs O-E-O regeneration at Marseille and Singapore with the 100G subsea mode
+    fra_tyo = candidate_paths(g, "dc-fra", "dc-tyo", k=5)
+    assert not any(p.reach_ok for p in fra_tyo)
+    assert fra_tyo[0].regen_at == ("roadm-mrs", "roadm-sin")
+    assert fra_tyo[0].energy_mode == "dp-qpsk-100g-subsea"
     # hand-computed: sjc-tyo 9000 km, 60 km spans -> 150 spans, 149 amplifiers;
     # both ROADMs have degree 4; subsea 100G transponder = 1.683*100 + 91.333 + 30 W
     tp = 1.683 * 100 + 91.333 + 30.0

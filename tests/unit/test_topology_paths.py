@@ -130,3 +130,16 @@ def test_default_reach_table_has_long_haul_and_subsea_modes() -> None:
     assert max(reach.values()) >= 12000.0
     assert min(reach.values()) <= 1000.0
     assert all(m.power_w > 0 and m.line_rate_gbps > 0 for m in DEFAULT_MODES)
+
+
+def test_translucent_path_regenerates_and_charges_extra_transponders() -> None:
+    g = build(_square())
+    tiny = TransceiverMode("tiny", 10.0, 250.0, 10.0)
+    p = candidate_paths(g, "a", "c", k=1, reach_table=(tiny,))[0]
+    assert (p.nodes, p.reach_ok, p.mode) == (("a", "b", "c"), False, None)
+    assert p.regen_at == ("b",)
+    assert p.energy_mode == "tiny"
+    assert p.power_w == pytest.approx(lightpath_power_w(g, p.nodes, tiny) + 2 * 10.0)
+    # the chord a-c (1000 km) is longer than the reach on its own: impossible
+    chord = candidate_paths(g, "a", "c", k=3, reach_table=(tiny,))[2]
+    assert chord.nodes == ("a", "c") and chord.regen_at is None

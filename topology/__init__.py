@@ -15,6 +15,7 @@ from topology.energy import (
 from topology.errors import DeviceError, FsorError, InputError, SolverError
 from topology.export import to_rfc8345
 from topology.io import default_inventory, load_named, load_network, load_source, parse_network
+from topology.io_native import parse_native, to_native
 from topology.model import (
     DEFAULT_MODES,
     Amplifier,
@@ -68,9 +69,11 @@ __all__ = [
     "load_named",
     "load_network",
     "load_source",
+    "parse_native",
     "parse_network",
     "regeneration_points",
     "roadm_of",
+    "to_native",
     "to_rfc8345",
     "transfer_energy_kwh",
 ]

@@ -38,6 +38,10 @@ __all__ = [
 KINDS = ("transponder", "roadm", "amplifier")
 
 
+def _bad(source: str, field_: str, value: object, expected: str) -> InputError:
+    return InputError(source, field_, value, f"expected {expected}")
+
+
 @dataclass(frozen=True)
 class Port:
     """A line/client port; ``neighbor_*`` feed LLDP neighbour state."""
@@ -74,6 +78,7 @@ class Mode:
     rate_gbps: float
     power_w: float
     description: str = ""
+    width_ghz: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -151,9 +156,9 @@ def load_startup(path: str | Path) -> DeviceProfile:
     try:
         doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InputError(src, "file", str(exc), "a readable startup YAML file") from exc
+        raise _bad(src, "file", str(exc), "a readable startup YAML file") from exc
     except yaml.YAMLError as exc:
-        raise InputError(src, "file", str(exc).splitlines()[0], "valid YAML") from exc
+        raise _bad(src, "file", str(exc).splitlines()[0], "valid YAML") from exc
     return parse_startup(doc, src)
 
 
@@ -165,19 +170,19 @@ class _Reader:
 
     def mapping(self, obj: object, where: str) -> Mapping[str, Any]:
         if not isinstance(obj, Mapping):
-            raise InputError(self.source, where, obj, "a mapping")
+            raise _bad(self.source, where, obj, "a mapping")
         return obj
 
     def seq(self, obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
         value = obj.get(key, [])
         if not isinstance(value, list):
-            raise InputError(self.source, f"{where}{key}", value, "a list")
+            raise _bad(self.source, f"{where}{key}", value, "a list")
         return value
 
     def text(self, obj: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
         value = obj.get(key, default)
         if not isinstance(value, str) or not value:
-            raise InputError(self.source, f"{where}{key}", value, "a non-empty string")
+            raise _bad(self.source, f"{where}{key}", value, "a non-empty string")
         return value
 
     def opt_text(self, obj: Mapping[str, Any], key: str, where: str) -> str | None:
@@ -186,13 +191,15 @@ class _Reader:
     def number(self, obj: Mapping[str, Any], key: str, where: str, default: float) -> float:
         value = obj.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(self.source, f"{where}{key}", value, "a number")
+            raise _bad(self.source, f"{where}{key}", value, "a number")
         return float(value)
 
-    def integer(self, obj: Mapping[str, Any], key: str, where: str, default: int | None = None) -> int:
+    def integer(
+        self, obj: Mapping[str, Any], key: str, where: str, default: int | None = None
+    ) -> int:
         value = obj.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(self.source, f"{where}{key}", value, "an integer")
+            raise _bad(self.source, f"{where}{key}", value, "an integer")
         return value
 
     def opt_integer(self, obj: Mapping[str, Any], key: str, where: str) -> int | None:
@@ -214,14 +221,14 @@ def parse_startup(doc: object, source: str) -> DeviceProfile:
     top = r.mapping(doc, "(top level)")
     name, kind = r.text(top, "name", ""), r.text(top, "kind", "")
     if kind not in KINDS:
-        raise InputError(source, "kind", kind, " or ".join(KINDS))
+        raise _bad(source, "kind", kind, " or ".join(KINDS))
     ports = tuple(
         _port(r, r.mapping(p, f"ports[{i}]"), i) for i, p in enumerate(r.seq(top, "ports", ""))
     )
     names = [p.name for p in ports]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise InputError(source, "ports", dup[0], "unique port names")
+        raise _bad(source, "ports", dup[0], "unique port names")
     g = r.mapping(top.get("grid", {}), "grid")
     d = Grid()
     grid = Grid(
@@ -231,7 +238,7 @@ def parse_startup(doc: object, source: str) -> DeviceProfile:
         _thz_to_mhz(r, g, "anchor_thz", "grid.", d.anchor_mhz),
     )
     if grid.min_mhz >= grid.max_mhz or grid.step_mhz <= 0:
-        raise InputError(source, "grid", g, "min_thz < max_thz and step_ghz > 0")
+        raise _bad(source, "grid", g, "min_thz < max_thz and step_ghz > 0")
     pw = r.mapping(top.get("power", {}), "power")
     dp = Power()
     power = Power(*(r.number(pw, f, "power.", getattr(dp, f)) for f in Power.__dataclass_fields__))
@@ -241,6 +248,7 @@ def parse_startup(doc: object, source: str) -> DeviceProfile:
             r.number(m, "rate_gbps", f"modes[{i}].", 100.0),
             r.number(m, "power_w", f"modes[{i}].", 0.0),
             str(m.get("description", "")),
+            r.number(m, "width_ghz", f"modes[{i}].", 50.0),
         )
         for i, m in enumerate(
             r.mapping(x, f"modes[{i}]") for i, x in enumerate(r.seq(top, "modes", ""))
@@ -260,7 +268,7 @@ def parse_startup(doc: object, source: str) -> DeviceProfile:
     )
     config_xml = top.get("config_xml", "") or ""
     if not isinstance(config_xml, str):
-        raise InputError(source, "config_xml", config_xml, "an XML string")
+        raise _bad(source, "config_xml", config_xml, "an XML string")
     labels = r.mapping(top.get("labels", {}), "labels")
     return DeviceProfile(
         name=name,
@@ -293,7 +301,7 @@ def _port(r: _Reader, p: Mapping[str, Any], i: int) -> Port:
 
 def _known_port(r: _Reader, value: str, field_: str, ports: set[str]) -> str:
     if value not in ports:
-        raise InputError(r.source, field_, value, f"one of the ports {sorted(ports)}")
+        raise _bad(r.source, field_, value, f"one of the ports {sorted(ports)}")
     return value
 
 
@@ -324,9 +332,7 @@ def _amp(r: _Reader, a: Mapping[str, Any], i: int, ports: set[str]) -> Amplifier
     where = f"amplifiers[{i}]."
     typ = r.text(a, "type", where, "EDFA")
     if typ not in ("EDFA", "FORWARD_RAMAN", "BACKWARD_RAMAN", "HYBRID"):
-        raise InputError(
-            r.source, f"{where}type", typ, "EDFA, FORWARD_RAMAN, BACKWARD_RAMAN or HYBRID"
-        )
+        raise _bad(r.source, f"{where}type", typ, "EDFA, FORWARD_RAMAN, BACKWARD_RAMAN or HYBRID")
     ing, eg = r.opt_text(a, "ingress_port", where), r.opt_text(a, "egress_port", where)
     return AmplifierSpec(
         r.text(a, "name", where),

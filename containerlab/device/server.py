@@ -1,0 +1,346 @@
+"""NETCONF over SSH for a :class:`~containerlab.device.engine.DeviceEngine`.
+
+Built on the PyPI ``netconf`` library (``netconf.server``): its SSH server, session threads and
+framing are used as they are; this module adds
+
+* :class:`DeviceMethods` — the ``rpc_*`` handlers (get, get-config, edit-config, validate,
+  commit, cancel-commit, discard-changes, lock, unlock) and the hello capabilities;
+* :class:`DeviceServer` — binds one address/port (the library binds all addresses), hands
+  lock bookkeeping to the engine (so lock-denied errors name the holder and say why) and tells
+  the engine when a session ends;
+* a session class whose NETCONF 1.0 reader stops on a closed channel (the library's spins).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+import netconf.error as ncerror
+import paramiko
+from lxml import etree
+from netconf import base as ncbase
+from netconf import server as ncserver
+from netconf import util as ncutil
+from sshutil import server as sshserver  # type: ignore[import-untyped]
+
+from containerlab.device.engine import DeviceEngine, RpcFault
+from containerlab.device.filters import FilterError, filter_subtree, filter_xpath
+from containerlab.device.yangmeta import capability_uri
+
+__all__ = ["CAPABILITIES", "DeviceMethods", "DeviceServer", "ensure_host_key"]
+
+log = logging.getLogger("fsor.device")
+NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
+
+CAPABILITIES = (
+    "urn:ietf:params:netconf:capability:candidate:1.0",
+    "urn:ietf:params:netconf:capability:confirmed-commit:1.0",
+    "urn:ietf:params:netconf:capability:confirmed-commit:1.1",
+    "urn:ietf:params:netconf:capability:validate:1.0",
+    "urn:ietf:params:netconf:capability:validate:1.1",
+    "urn:ietf:params:netconf:capability:rollback-on-error:1.0",
+    "urn:ietf:params:netconf:capability:xpath:1.0",
+)
+
+
+def _fault(rpc: etree._Element, fault: RpcFault) -> ncerror.RPCServerError:
+    kwargs: dict[str, Any] = {}
+    if fault.path:
+        kwargs["path"] = fault.path
+    kwargs["message"] = fault.message
+    if fault.info:
+        kwargs["info"] = fault.info
+    return ncerror.RPCServerError(rpc, fault.etype, fault.tag, **kwargs)
+
+
+def _child(params: tuple[etree._Element, ...], name: str) -> etree._Element | None:
+    for p in params:
+        if isinstance(p.tag, str) and etree.QName(p).localname == name:
+            return p
+    return None
+
+
+def _datastore_name(rpc: etree._Element, el: etree._Element | None, what: str) -> str:
+    if el is None or len(el) != 1:
+        raise _fault(
+            rpc,
+            RpcFault(
+                "missing-element",
+                f"{what}: expected one datastore",
+                path=f"/{what}",
+                etype="protocol",
+            ),
+        )
+    return etree.QName(el[0]).localname
+
+
+class DeviceMethods:
+    """``rpc_*`` handlers called by ``netconf.server`` session threads."""
+
+    def __init__(self, engine: DeviceEngine) -> None:
+        self.engine = engine
+
+    def nc_append_capabilities(self, capabilities: etree._Element) -> None:
+        for uri in CAPABILITIES:
+            ncutil.subelm(capabilities, "capability").text = uri
+        for meta in self.engine.schema.served_modules():
+            ncutil.subelm(capabilities, "capability").text = capability_uri(meta)
+
+    def _filtered(
+        self, rpc: etree._Element, data: etree._Element, flt: etree._Element | None
+    ) -> etree._Element:
+        out = self._apply_filter(rpc, data, flt)
+        used = {str(t).split(":", 1)[0] for t in out.itertext() if ":" in str(t)}
+        etree.cleanup_namespaces(out, keep_ns_prefixes=sorted(p for p in used if p in out.nsmap))
+        return out
+
+    def _apply_filter(
+        self, rpc: etree._Element, data: etree._Element, flt: etree._Element | None
+    ) -> etree._Element:
+        if flt is None:
+            return data
+        kind = flt.get("type", "subtree")
+        try:
+            if kind == "xpath":
+                select = flt.get("select")
+                if not select:
+                    raise FilterError("xpath filter without select")
+                return filter_xpath(data, select)
+            if kind == "subtree":
+                return filter_subtree(data, flt)
+        except FilterError as exc:
+            raise _fault(rpc, RpcFault("invalid-value", str(exc), path="/filter")) from exc
+        raise _fault(
+            rpc,
+            RpcFault("bad-attribute", f"filter type {kind!r}", path="/filter", etype="protocol"),
+        )
+
+    def rpc_get(self, session: Any, rpc: etree._Element, flt: etree._Element | None) -> Any:
+        return self._filtered(rpc, self.engine.operational(), flt)
+
+    def rpc_get_config(
+        self, session: Any, rpc: etree._Element, source: etree._Element, flt: etree._Element | None
+    ) -> Any:
+        name = _datastore_name(rpc, source, "source")
+        try:
+            data = self.engine.config(name)
+        except RpcFault as fault:
+            raise _fault(rpc, fault) from fault
+        return self._filtered(rpc, data, flt)
+
+    def _call(self, rpc: etree._Element, fn: Any, *args: Any, **kwargs: Any) -> etree._Element:
+        try:
+            fn(*args, **kwargs)
+        except RpcFault as fault:
+            log.info("rpc-error %s", fault)
+            raise _fault(rpc, fault) from fault
+        return etree.Element("ok")
+
+    def rpc_edit_config(self, session: Any, rpc: etree._Element, *params: etree._Element) -> Any:
+        target = _datastore_name(rpc, _child(params, "target"), "target")
+        config = _child(params, "config")
+        if config is None:
+            raise _fault(
+                rpc,
+                RpcFault(
+                    "missing-element",
+                    "edit-config needs <config>",
+                    path="/config",
+                    etype="protocol",
+                ),
+            )
+        dop = _child(params, "default-operation")
+        default = (dop.text or "merge").strip() if dop is not None else "merge"
+        return self._call(rpc, self.engine.edit_config, session.session_id, target, config, default)
+
+    def rpc_validate(self, session: Any, rpc: etree._Element, *params: etree._Element) -> Any:
+        source = _child(params, "source")
+        if source is None or len(source) != 1:
+            raise _fault(
+                rpc,
+                RpcFault(
+                    "missing-element", "validate needs <source>", path="/source", etype="protocol"
+                ),
+            )
+        inner = source[0]
+        what: str | etree._Element = (
+            inner if etree.QName(inner).localname == "config" else etree.QName(inner).localname
+        )
+        return self._call(rpc, self.engine.validate, what)
+
+    def rpc_commit(self, session: Any, rpc: etree._Element, *params: etree._Element) -> Any:
+        timeout_el = _child(params, "confirm-timeout")
+        persist_el, pid_el = _child(params, "persist"), _child(params, "persist-id")
+        try:
+            timeout = int((timeout_el.text or "").strip()) if timeout_el is not None else 600
+            if timeout <= 0:
+                raise ValueError(timeout)
+        except ValueError as exc:
+            raise _fault(
+                rpc,
+                RpcFault(
+                    "invalid-value",
+                    "confirm-timeout: expected a positive number of seconds",
+                    path="/confirm-timeout",
+                ),
+            ) from exc
+        return self._call(
+            rpc,
+            self.engine.commit,
+            session.session_id,
+            confirmed=_child(params, "confirmed") is not None,
+            timeout=timeout,
+            persist=None if persist_el is None else (persist_el.text or "").strip(),
+            persist_id=None if pid_el is None else (pid_el.text or "").strip(),
+        )
+
+    def rpc_cancel_commit(self, session: Any, rpc: etree._Element, *params: etree._Element) -> Any:
+        pid_el = _child(params, "persist-id")
+        return self._call(
+            rpc,
+            self.engine.cancel_commit,
+            session.session_id,
+            None if pid_el is None else (pid_el.text or "").strip(),
+        )
+
+    def rpc_discard_changes(self, session: Any, rpc: etree._Element, *params: Any) -> Any:
+        return self._call(rpc, self.engine.discard_changes, session.session_id)
+
+    def rpc_lock(self, session: Any, rpc: etree._Element, target: str) -> Any:
+        return self._call(rpc, self.engine.lock, session.session_id, target)
+
+    def rpc_unlock(self, session: Any, rpc: etree._Element | None, target: str) -> Any:
+        if rpc is None:  # library notification on close: handled by session_closed
+            return None
+        return self._call(rpc, self.engine.unlock, session.session_id, target)
+
+
+class _AnySession(int):
+    """Compares equal to every session id: the library's unlock pre-check defers to the engine."""
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = int.__hash__
+
+
+class _Framing(ncbase.NetconfFramingTransport):  # type: ignore[misc]
+    rbuffer: bytes
+    stream: Any
+    max_chunk: int
+
+    def _receive_10(self) -> str:
+        search = 0
+        while True:
+            eom = self.rbuffer.find(b"]]>]]>", search)
+            if eom != -1:
+                break
+            search = max(0, len(self.rbuffer) - 5)
+            buf = self.stream.recv(self.max_chunk)
+            if not buf:
+                raise ncerror.ChannelClosed(self)
+            self.rbuffer += buf
+        msg = self.rbuffer[:eom]
+        self.rbuffer = self.rbuffer[eom + 6 :]
+        return str(msg.decode("utf-8"))
+
+
+class _Session(ncserver.NetconfServerSession):  # type: ignore[misc]
+    pkt_stream: Any
+
+    def _open_session(self, is_server: bool) -> None:
+        old = self.pkt_stream
+        self.pkt_stream = _Framing(old.stream, old.max_chunk, old.debug)
+        old.stream = None  # the new transport owns the channel
+        super()._open_session(is_server)
+
+
+class DeviceServer(ncserver.NetconfSSHServer):  # type: ignore[misc]
+    """A NETCONF/SSH server on one address and port for one device engine."""
+
+    def __init__(
+        self,
+        engine: DeviceEngine,
+        *,
+        address: str,
+        port: int,
+        username: str,
+        password: str,
+        host_key: Path,
+    ) -> None:
+        # Deliberately not calling NetconfSSHServer.__init__: it binds every address.
+        self.engine = engine
+        self.server_methods = DeviceMethods(engine)
+        self.session_id = 1
+        self.session_locks_lock = threading.Lock()
+        self.session_locks = {"running": 0, "candidate": 0}
+        self.server_ctl = ncserver.SSHUserPassController(username=username, password=password)
+        self.server_socket_class = sshserver.SSHServerSocket
+        self.server_session_class = _Session
+        self.extra_args = None
+        self.debug = False
+        self.host_key = sshserver.from_private_key_file(str(host_key))
+        self.lock = threading.Lock()
+        self.sockets: list[Any] = []
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((address, port))
+        except OSError:
+            sock.close()
+            raise
+        sock.listen(64)
+        self.port = sock.getsockname()[1]
+        self.ports = {family: self.port}
+        self.address = address
+        self.close_wsocket, self.close_rsocket = socket.socketpair()
+        self.thread = threading.Thread(
+            target=self._accept_socket_thread, args=[sock], name="fsor-device accept", daemon=True
+        )
+        self.thread.start()
+
+    def __del__(self) -> None:  # the library logs an error here; nothing to do
+        pass
+
+    def __str__(self) -> str:
+        return f"DeviceServer({self.engine.profile.name}@{self.address}:{self.port})"
+
+    # Lock bookkeeping lives in the engine (see DeviceMethods.rpc_lock/rpc_unlock).
+    def lock_target(self, session: Any, target: str) -> int:
+        return 0
+
+    def unlock_target(self, session: Any, target: str) -> bool:
+        return False
+
+    def is_target_locked(self, target: str) -> int:
+        return _AnySession(0)
+
+    def unlock_target_any(self, session: Any) -> list[str]:
+        sid = session.session_id
+        if sid is not None:
+            self.engine.session_closed(int(sid))
+        return []
+
+    def shutdown(self) -> None:
+        """Stop accepting, close sessions, stop timers."""
+        self.close()
+        self.thread.join(timeout=5)
+        self.engine.close()
+
+
+def ensure_host_key(path: Path) -> Path:
+    """Generate an ECDSA P-256 host key at ``path`` if there is none; return ``path``."""
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = paramiko.ECDSAKey.generate(bits=256)
+        key.write_private_key_file(str(path))
+        path.chmod(0o600)
+    return path

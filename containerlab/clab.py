@@ -154,7 +154,7 @@ def load(path: str | Path) -> Lab:
             str(p), "file", str(p), f"expected a readable file ({exc.strerror})"
         ) from None
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise InputError(
             str(p), "yaml", type(exc).__name__, f"expected valid YAML ({exc})"

@@ -30,7 +30,14 @@ from typing import Any
 from containerlab import nodes as launch
 from containerlab.backends import LabBusyError, LabError, loopback, netns, probe
 from containerlab.clab import Lab, load, metadata_path
-from containerlab.status import LabStatus, NodeStatus, descendants, proc_alive, proc_starttime
+from containerlab.status import (
+    LabStatus,
+    NodeStatus,
+    children_map,
+    descendants,
+    proc_alive,
+    proc_starttime,
+)
 from topology.errors import InputError
 
 __all__ = [
@@ -308,9 +315,9 @@ def down(file: str | Path | None = None, instance: str | None = None) -> list[st
     if state:
         names = sorted({*names, *(n["name"] for n in state["nodes"])})
         pids = [(p, t) for n in state["nodes"] for p, t in n.get("pids") or []]
-        pids = [
-            (c, proc_starttime(c)) for p, t in pids if proc_alive(p, t) for c in descendants(p)
-        ] + pids
+        tree = children_map()
+        kids = [c for p, t in pids if proc_alive(p, t) for c in descendants(p, tree)]
+        pids = [(c, proc_starttime(c)) for c in kids] + pids
     removed = _kill([(p, t) for p, t in pids if t is not None])
     if netns.available():
         spaces = netns.leftover_namespaces(inst, names)

@@ -7,11 +7,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LabStatus", "NodeStatus", "descendants", "proc_alive", "proc_starttime"]
+__all__ = ["LabStatus", "NodeStatus", "children_map", "descendants", "proc_alive", "proc_starttime"]
 
 
-def descendants(pid: int) -> list[int]:
-    """Pids of all descendants of ``pid`` (children first), from ``/proc``."""
+def children_map() -> dict[int, list[int]]:
+    """Parent pid -> child pids of every process, from one scan of ``/proc``."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -22,12 +22,18 @@ def descendants(pid: int) -> list[int]:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def descendants(pid: int, children: dict[int, list[int]] | None = None) -> list[int]:
+    """Pids of all descendants of ``pid`` (``children`` from :func:`children_map`)."""
+    tree = children if children is not None else children_map()
     out: list[int] = []
-    todo = list(children.get(pid, []))
+    todo = list(tree.get(pid, []))
     while todo and len(out) < 10000:
         p = todo.pop()
         out.append(p)
-        todo.extend(children.get(p, []))
+        todo.extend(tree.get(p, []))
     return out
 
 
@@ -75,7 +81,7 @@ class NodeStatus:
     host: str
     port: int
     username: str
-    password: str
+    password: str | None
     pid: int | None
     ready: bool
     alive: bool
@@ -85,6 +91,24 @@ class NodeStatus:
     log: str | None = None
     reason: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    key_filename: str | None = None
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``ncclient.manager.connect`` (host key not verified;
+        use the lab's ``known_hosts`` file to verify it instead)."""
+        kwargs: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "username": self.username,
+            "hostkey_verify": False,
+            "allow_agent": False,
+            "look_for_keys": False,
+        }
+        if self.key_filename:
+            kwargs["key_filename"] = self.key_filename
+        else:
+            kwargs["password"] = self.password
+        return kwargs
 
 
 @dataclass(frozen=True)
@@ -154,6 +178,7 @@ class LabStatus:
                     log=nd.get("log"),
                     reason=reason,
                     labels=dict(nd.get("labels") or {}),
+                    key_filename=nd.get("key_filename"),
                 )
             )
         return cls(

@@ -398,3 +398,25 @@ def test_merge_signals_checks_slots_and_units() -> None:
         merge_signals(a, c)
     m = merge_signals(a, build_signals({("B", "co2eq"): [3.0]}, (T0,)))
     assert isinstance(m, Signals) and m.regions == ("A", "B") and m.dims == ("co2eq", "price")
+
+
+def test_price_files_in_local_time_are_shifted_to_utc() -> None:
+    ci = GRID / "DE-LU_2023_carbon_intensity_hourly.csv"
+    price = GRID / "DE-LU_2023_electricity_prices_hourly.csv"
+    utc = load_electricity_maps(ci, price, start="2023-07-01T00:00Z", hours=3)
+    local = load_electricity_maps(
+        ci, price, start="2023-07-01T00:00Z", hours=3, price_tz="Europe/Berlin"
+    )
+    # 00:00 UTC is 02:00 CEST: the local file's 02:00 row
+    assert local.series("DE", "price")[0] == utc.series("DE", "price")[2]
+    assert local.series("DE", "co2eq").tolist() == utc.series("DE", "co2eq").tolist()
+    # the directory loader applies the recorded zones (DE-LU, JP-TK local; CAISO UTC)
+    d = load_grid_directory(GRID, start="2023-07-01T00:00Z", hours=3)
+    assert d.series("DE", "price").tolist() == local.series("DE", "price").tolist()
+    # autumn: the repeated local hour 02:00 has one row, so one UTC hour is missing
+    autumn = load_electricity_maps(
+        ci, price, start="2023-10-28T22:00Z", hours=6, price_tz="Europe/Berlin"
+    )
+    assert [(f.dim, f.slot.hour) for f in autumn.filled] == [("price", 1)]
+    with pytest.raises(InputError, match="price_tz: expected an IANA time zone"):
+        load_electricity_maps(ci, price, hours=1, price_tz="Mars/Olympus")

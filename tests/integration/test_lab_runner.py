@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from lxml import etree
 from ncclient import manager
 
 from containerlab import runner

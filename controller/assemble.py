@@ -200,7 +200,8 @@ def assemble(
             if other is None or other not in roadm_ids or other == r:
                 continue
             key = (min(r, other), max(r, other))
-            fid = f"{key[0]}~{key[1]}" if not passed else f"{key[0]}~{key[1]}~{passed[0]}"
+            fm = _fibre_meta(meta, r, other)
+            fid = str(fm.get("id") or (f"{key[0]}~{key[1]}" + (f"~{passed[0]}" if passed else "")))
             fibre_ports.setdefault(fid, []).append(loc)
             if fid in fibres:
                 continue
@@ -213,7 +214,6 @@ def assemble(
                 spans = max(spans, int(float(props.get("spans", 1))))
                 n_amp += int(float(props.get("amplifiers", len(facts[amp].amplifiers) or 1)))
                 amp_on[amp] = fid
-            fm = _fibre_meta(meta, r, other)
             if length is None:
                 length = _num(fm, "length_km", None, f"{metadata_source}: fibres {r}-{other}")
             if length is None:
@@ -255,8 +255,22 @@ def assemble(
         for f in sorted(fibres.values(), key=lambda f: f.id)
     )
     degrees = {r: tuple(f.id for f in fib if r in (f.a, f.b)) for r in roadm_ids}
+    for r in sorted(roadm_ids):
+        if kinds[r] == "conformance" and not degrees[r]:
+            roadm_ids.discard(r)  # a conformance node wired to nothing is not part of the graph
+            notes.append(f"{r}: conformance node without fibres; not in the inventory")
     regions = {str(s.get("roadm")): str(s.get("region", "")) for s in _site_list(meta)}
-    roadms = tuple(Roadm(r, degrees[r], region=regions.get(r, "")) for r in sorted(roadm_ids))
+    rmeta = {str(x.get("id")): x for x in meta.get("roadms") or [] if isinstance(x, Mapping)}
+    roadms = tuple(
+        Roadm(
+            r,
+            degrees[r],
+            region=str(rmeta.get(r, {}).get("region") or regions.get(r, "")),
+            lat=_num(rmeta.get(r, {}), "lat", None, metadata_source),
+            lon=_num(rmeta.get(r, {}), "lon", None, metadata_source),
+        )
+        for r in sorted(roadm_ids)
+    )
     trx = []
     for t in sorted(d for d, k in kinds.items() if k == "transponder"):
         ends: set[str] = set()
@@ -271,9 +285,15 @@ def assemble(
             Transponder(t, sorted(ends)[0], line_ports=max(1, len(facts[t].optical_channels)))
         )
     amps = tuple(
-        Amplifier(a, amp_on[a], gain_db=_gain(facts[a]), power_w=facts[a].power_w)
+        Amplifier(
+            f"{a}:{st.name}",
+            amp_on[a],
+            gain_db=st.target_gain_db or 20.0,
+            power_w=_amp_power(facts[a], st.name),
+        )
         for a in sorted(amp_ids)
         if a in amp_on
+        for st in facts[a].amplifiers
     )
     inv = Inventory(name, roadms, tuple(trx), amps, _sites(meta, roadm_ids, metadata_source), fib)
     return inv, tuple(notes)
@@ -286,6 +306,9 @@ def _site_list(meta: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [s for s in raw if isinstance(s, Mapping)]
 
 
-def _gain(f: DeviceFacts) -> float:
-    gains = [a.target_gain_db for a in f.amplifiers if a.target_gain_db is not None]
-    return float(gains[0]) if gains else 20.0
+def _amp_power(f: DeviceFacts, name: str) -> float | None:
+    """``used-power`` of the platform component named like the amplifier, if reported."""
+    for c in f.components:
+        if c.name == name and c.used_power_w is not None:
+            return c.used_power_w
+    return None

@@ -77,11 +77,14 @@ def seed_from_state(state: Mapping[str, Any], source: str = "lab state") -> Seed
     )
 
 
-def seed_from_lab(clab_file: str | Path) -> Seed:
-    """The seed of a lab brought up with ``fsor lab up FILE``; InputError when it is not up."""
+def seed_from_lab(clab_file: str | Path, instance: str | None = None) -> Seed:
+    """The seed of a lab brought up with ``fsor lab up FILE [--name INSTANCE]``.
+
+    :class:`InputError` when it is not up.
+    """
     from containerlab.runner import load_state
 
-    state = load_state(clab_file)
+    state = load_state(clab_file, instance=instance)
     if state is None:
         raise InputError(str(clab_file), "lab", "down", "expected a running lab (fsor lab up)")
     return seed_from_state(state, str(clab_file))

@@ -158,6 +158,12 @@ class NetconfdNode:
         for pid, started in children:
             if _start_time(pid) == started:
                 _signal(pid, signal.SIGKILL)
+        # session children are not ours to reap: wait (bounded) until they are gone
+        until = time.monotonic() + 5.0
+        while time.monotonic() < until and any(
+            _start_time(pid) == started and _running(pid) for pid, started in children
+        ):
+            time.sleep(0.01)
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
         if self.socket_path.parent == RUNTIME_DIR:
@@ -254,7 +260,6 @@ def start_netconfd_node(
             access_control="enforcing",
             socket=sock,
             port=port,
-            yuma_home=workdir / "yuma",
             log=workdir / "netconfd.log",
             log_level="info",
         )
@@ -279,7 +284,10 @@ def start_netconfd_node(
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(workdir), "LANG": "C"}
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        procs.append(_spawn([*prefix, NETCONFD, f"--config={conf}"], workdir / "netconfd.out", env))
+        # yuma-home only takes effect on the command line, not in the conf file
+        home = f"--yuma-home={workdir / 'yuma'}"
+        argv = [*prefix, NETCONFD, home, f"--config={conf}"]
+        procs.append(_spawn(argv, workdir / "netconfd.out", env))
         _wait_for(name, "netconfd", procs[0], workdir / "netconfd.log", lambda: sock.exists())
         if root:
             Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
@@ -475,9 +483,11 @@ def _keygen(path: Path, comment: str) -> None:
 
 @contextlib.contextmanager
 def _user_db_lock() -> Iterator[None]:
-    """Serialise edits of the user database between processes (parallel lab starts)."""
-    RUNTIME_DIR.mkdir(mode=0o711, exist_ok=True)
-    with open(RUNTIME_DIR.parent / "fsor-netconfd.lock", "w") as fh:
+    """Serialise our edits of the user database between processes (parallel lab starts).
+
+    An advisory lock on /etc/passwd itself, so no lock file is left behind.
+    """
+    with open("/etc/passwd", "rb") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         yield
 
@@ -549,6 +559,14 @@ def _start_time(pid: int) -> int:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:

@@ -63,19 +63,25 @@ def och_edit(
     )
 
 
+def xp(el: etree._Element, path: str) -> list[Any]:
+    found = el.xpath(path, namespaces=NS)
+    assert isinstance(found, list)
+    return found
+
+
 def xml(reply: Any) -> etree._Element:
     return etree.fromstring(reply.data_xml.encode())
 
 
 def used_power(m: Any, component: str) -> int:
     sel = f"/components/component[name='{component}']/state/used-power"
-    values = xml(m.get(filter=("xpath", sel))).xpath("//p:used-power/text()", namespaces=NS)
+    values = xp(xml(m.get(filter=("xpath", sel))), "//p:used-power/text()")
     return int(values[0])
 
 
 def och_config(m: Any, source: str, name: str = "och-1") -> dict[str, str]:
     data = xml(m.get_config(source=source))
-    cfg = data.xpath(f"//p:component[p:name='{name}']/t:optical-channel/t:config", namespaces=NS)
+    cfg = xp(data, f"//p:component[p:name='{name}']/t:optical-channel/t:config")
     return {etree.QName(c).localname: c.text or "" for c in cfg[0]}
 
 
@@ -105,17 +111,17 @@ def test_get_state_subtree_and_xpath(transponder: DeviceHandle) -> None:
             "</component></components>"
         )
         data = xml(m.get(filter=("subtree", flt)))
-        names = data.xpath("//p:component/p:name/text()", namespaces=NS)
+        names = xp(data, "//p:component/p:name/text()")
         assert names == ["tp-fra-1"]
-        assert data.xpath("//p:state/p:type/text()", namespaces=NS) == ["oc-platform-types:CHASSIS"]
-        assert int(data.xpath("//p:state/p:used-power/text()", namespaces=NS)[0]) == 120
+        assert xp(data, "//p:state/p:type/text()") == ["oc-platform-types:CHASSIS"]
+        assert int(xp(data, "//p:state/p:used-power/text()")[0]) == 120
         nb = xml(m.get(filter=("xpath", "/lldp/interfaces/interface[name='line-1']/neighbors")))
-        assert nb.xpath("//l:neighbor/l:state/l:system-name/text()", namespaces=NS) == ["roadm-fra"]
-        assert nb.xpath("//l:neighbor/l:state/l:port-id/text()", namespaces=NS) == ["add-1"]
+        assert xp(nb, "//l:neighbor/l:state/l:system-name/text()") == ["roadm-fra"]
+        assert xp(nb, "//l:neighbor/l:state/l:port-id/text()") == ["add-1"]
         sysname = xml(m.get(filter=("xpath", "/oc-lldp:lldp/oc-lldp:state/oc-lldp:system-name")))
-        assert sysname.xpath("//l:system-name/text()", namespaces=NS) == ["tp-fra-1"]
+        assert xp(sysname, "//l:system-name/text()") == ["tp-fra-1"]
         modes = xml(m.get(filter=("xpath", "/terminal-device/operational-modes/mode")))
-        assert modes.xpath("//t:mode/t:mode-id/text()", namespaces=NS) == ["1", "2", "3"]
+        assert xp(modes, "//t:mode/t:mode-id/text()") == ["1", "2", "3"]
 
 
 def test_commit_lights_channel_power_and_occupancy(transponder: DeviceHandle) -> None:
@@ -128,8 +134,8 @@ def test_commit_lights_channel_power_and_occupancy(transponder: DeviceHandle) ->
         assert och_config(m, "running")["frequency"] == "193100000"
         assert used_power(m, "och-1") == 55  # mode 2 draws 55 W
         mon = xml(m.get(filter=("xpath", "/channel-monitors/channel-monitor[name='line-1']")))
-        lows = mon.xpath("//cm:channel/cm:state/cm:lower-frequency/text()", namespaces=NS)
-        highs = mon.xpath("//cm:channel/cm:state/cm:upper-frequency/text()", namespaces=NS)
+        lows = xp(mon, "//cm:channel/cm:state/cm:lower-frequency/text()")
+        highs = xp(mon, "//cm:channel/cm:state/cm:upper-frequency/text()")
         assert (lows, highs) == (["193075000"], ["193125000"])
         # freeing: delete the frequency leaf → dark again
         m.edit_config(
@@ -296,8 +302,9 @@ def test_edit_operations(transponder: DeviceHandle) -> None:
         m.edit_config(target="candidate", config=och_edit("och-1", op="remove"))
         assert "config" not in [
             etree.QName(c).localname
-            for c in xml(m.get_config(source="candidate")).xpath(
-                "//p:component[p:name='och-1']/t:optical-channel/*", namespaces=NS
+            for c in xp(
+                xml(m.get_config(source="candidate")),
+                "//p:component[p:name='och-1']/t:optical-channel/*",
             )
         ]
         m.validate(source="candidate")
@@ -332,13 +339,11 @@ def test_roadm_media_channel_occupancy_and_power() -> None:
                     filter=("xpath", f"/channel-monitors/channel-monitor[name='{port}']/channels")
                 )
             )
-            assert mon.xpath("//cm:channel/cm:lower-frequency/text()", namespaces=NS) == [
-                "193075000"
-            ]
+            assert xp(mon, "//cm:channel/cm:lower-frequency/text()") == ["193075000"]
         idle = xml(m.get(filter=("xpath", "/channel-monitors/channel-monitor[name='add-2']")))
-        assert not idle.xpath("//cm:channel", namespaces=NS)
+        assert not xp(idle, "//cm:channel")
         state = xml(m.get(filter=("xpath", "/wavelength-router/media-channels/channel/state")))
-        assert state.xpath("//w:state/w:name/text()", namespaces=NS) == ["fsor-lp1"]
+        assert xp(state, "//w:state/w:name/text()") == ["fsor-lp1"]
         with pytest.raises(RPCError) as err:
             m.edit_config(
                 target="candidate", config=media(2, 193_100_000, 193_150_000, "add-2", "line-tok")
@@ -354,11 +359,11 @@ def test_roadm_media_channel_occupancy_and_power() -> None:
 def test_amplifier_state() -> None:
     with running_device(example_startup("amplifier")) as dev, nc_connect(dev) as m:
         data = xml(m.get())
-        gains = data.xpath("//a:amplifier/a:state/a:actual-gain/a:instant/text()", namespaces=NS)
+        gains = xp(data, "//a:amplifier/a:state/a:actual-gain/a:instant/text()")
         assert [float(g) for g in gains] == [20.0, 18.5]
-        spans = data.xpath("//p:property[p:name='spans']/p:state/p:value/text()", namespaces=NS)
+        spans = xp(data, "//p:property[p:name='spans']/p:state/p:value/text()")
         assert spans == ["12"]
-        powers = data.xpath("//p:component/p:state/p:used-power/text()", namespaces=NS)
+        powers = xp(data, "//p:component/p:state/p:used-power/text()")
         assert sum(int(p) for p in powers) == 30 + 2 * 15
 
 

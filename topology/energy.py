@@ -60,7 +60,8 @@ def resolve_mode(graph: nx.Graph, mode: TransceiverMode | str) -> TransceiverMod
     return energy.mode(mode)
 
 
-def _roadm_channels(graph: nx.Graph, node: str) -> int:
+def roadm_channels(graph: nx.Graph, node: str) -> int:
+    """Channels of the widest grid among the fibres of ROADM ``node`` (96 if it has none)."""
     counts = [
         int(d["channels"]) for _, _, d in graph.edges(node, data=True) if d.get("kind") == "fibre"
     ]
@@ -98,7 +99,7 @@ def lightpath_power_breakdown_w(
     for r in path_nodes:
         deg = max(1, int(g.nodes[r].get("degree", 1)))
         per_port = energy.roadm_base_w / deg + energy.roadm_degree_w
-        roadm_w += 2 * per_port / (_roadm_channels(g, r) if share else 1)
+        roadm_w += 2 * per_port / (roadm_channels(g, r) if share else 1)
     return {"transponders": 2 * m.power_w, "amplifiers": amp_w, "roadms": roadm_w}
 
 

@@ -38,7 +38,7 @@ from itertools import islice, pairwise
 import networkx as nx
 
 from topology.build import fibre_graph
-from topology.energy import J_PER_KWH, lightpath_power_w
+from topology.energy import J_PER_KWH, lightpath_power_w, roadm_channels
 from topology.errors import InputError
 from topology.model import EnergyParams, TransceiverMode
 
@@ -186,7 +186,11 @@ def _describe(
 ) -> CandidatePath:
     edges = [graph.edges[u, v] for u, v in pairwise(nodes)]
     length = float(sum(e["length_km"] for e in edges))
-    free = frozenset.intersection(*(e["free"] for e in edges)) if edges else frozenset(range(96))
+    free = (
+        frozenset.intersection(*(e["free"] for e in edges))
+        if edges
+        else frozenset(range(roadm_channels(graph, nodes[0])))
+    )
     feasible, used = best_mode(modes, length)
     power = lightpath_power_w(graph, nodes, used)
     regen: tuple[str, ...] | None = ()

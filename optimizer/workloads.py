@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizer.caps import parse_quantity, read_document
+from optimizer.units import parse_quantity, read_document
 from topology.errors import InputError
 
 __all__ = [

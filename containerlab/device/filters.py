@@ -110,9 +110,8 @@ class _Step:
 
 
 _STEP = re.compile(r"(//|/)([A-Za-z_*][\w.*-]*(?::[A-Za-z_][\w.-]*)?)((?:\[[^\]]*\])*)")
-_PRED = re.compile(
-    r"""\s*([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)\s*=\s*(?:'([^']*)'|"([^"]*)"|([^\s\]'"]+))\s*"""
-)
+_NAME = r"[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?"
+_PRED = re.compile(rf"""\s*({_NAME}(?:/{_NAME})*)\s*=\s*(?:'([^']*)'|"([^"]*)"|([^\s\]'"]+))\s*""")
 
 
 def _parse(path: str) -> list[_Step]:
@@ -130,7 +129,8 @@ def _parse(path: str) -> list[_Step]:
                 if pm is None:
                     raise FilterError(f"unsupported XPath predicate [{raw}] in {path!r}")
                 value = next(v for v in pm.groups()[1:] if v is not None)
-                preds.append((pm.group(1).split(":")[-1], value))
+                rel = "/".join(seg.split(":")[-1] for seg in pm.group(1).split("/"))
+                preds.append((rel, value))
         steps.append(_Step(name, tuple(preds), m.group(1) == "//"))
         pos = m.end()
     if not steps:
@@ -141,8 +141,11 @@ def _parse(path: str) -> list[_Step]:
 def _step_ok(step: _Step, el: etree._Element) -> bool:
     if step.name != "*" and _local(el) != step.name:
         return False
-    for key, value in step.preds:
-        if not any(_local(c) == key and (c.text or "").strip() == value for c in _elements(el)):
+    for rel, value in step.preds:
+        nodes = [el]
+        for seg in rel.split("/"):
+            nodes = [c for n in nodes for c in _elements(n) if _local(c) == seg]
+        if not any((n.text or "").strip() == value for n in nodes):
             return False
     return True
 
@@ -152,7 +155,8 @@ def select_xpath(data: etree._Element, select: str) -> list[etree._Element]:
 
     Supported: absolute location paths of child (``/``) and descendant (``//``) steps; names
     with or without a prefix (prefixes are ignored, names match local names); ``*``; predicates
-    ``[leaf='value']``, ``[leaf="value"]``, ``[leaf=value]`` joined by ``and`` or repeated; union
+    ``[leaf='value']``, ``[leaf="value"]``, ``[leaf=value]``, ``[child/leaf='value']`` joined by
+    ``and`` or repeated; union
     of paths with ``|``.
     """
     found: list[etree._Element] = []

@@ -59,6 +59,8 @@ YUMA_MODULES = "/usr/share/yuma/modules"
 RUNTIME_DIR = Path("/run/fsor-netconfd")
 _SUN_PATH_MAX = 100  # sockaddr_un.sun_path is 108 bytes; keep a margin
 _USER_LOCK = threading.Lock()
+# (password, shadow hash) this process last set per lab user: skips a slow chpasswd
+_PASSWORD_SET: dict[str, tuple[str, str]] = {}
 
 
 class NetconfdUnavailable(DeviceError):
@@ -514,6 +516,8 @@ def _ensure_lab_user(name: str, username: str, password: str) -> None:
                 capture_output=True,
                 timeout=30,
             )
+        if entry is not None and _PASSWORD_SET.get(username) == (password, _shadow(username)):
+            return  # this process set this very password and nobody changed it since
         subprocess.run(
             ["chpasswd"],
             input=f"{username}:{password}\n".encode(),
@@ -521,6 +525,19 @@ def _ensure_lab_user(name: str, username: str, password: str) -> None:
             capture_output=True,
             timeout=30,
         )
+        _PASSWORD_SET[username] = (password, _shadow(username))
+
+
+def _shadow(username: str) -> str:
+    """The password hash of ``username`` in /etc/shadow ('' when absent)."""
+    try:
+        for line in Path("/etc/shadow").read_text().splitlines():
+            fields = line.split(":")
+            if fields[0] == username and len(fields) > 1:
+                return fields[1]
+    except OSError:
+        pass
+    return ""
 
 
 def _descendants(pid: int) -> list[int]:

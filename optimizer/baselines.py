@@ -75,7 +75,11 @@ class _Job:
 
 
 def _jobs(inst: Instance) -> list[_Job]:
-    """Workloads in arrival order: release slot, then their order in the input classes."""
+    """Workloads in arrival order: release slot, then input order.
+
+    The instance groups identical workloads into classes (in order of first
+    appearance), so "input order" is class order, then order within the class.
+    """
     out = [_Job(w, c, k) for c, cls in enumerate(inst.classes) for k, w in enumerate(cls.ids)]
     return sorted(out, key=lambda j: (inst.classes[j.cls].release, j.cls, j.order))
 
@@ -290,7 +294,9 @@ def sequential(inst: Instance, *, time_limit: float = 60.0, mip_gap: float = 0.0
         f"placement objective {placed.objective if placed.objective is not None else 0:.6g}"
     )
     plan = _finish(inst, res, "sequential", t0, [note])
-    return replace(plan, gap=placed.gap, bound=None)
+    stage = placed.timings
+    timings = replace(plan.timings, compile_s=stage.compile_s, solve_s=stage.solve_s)
+    return replace(plan, gap=placed.gap, timings=timings)
 
 
 class _Ledger:

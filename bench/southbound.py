@@ -1,0 +1,186 @@
+"""Southbound benchmark: discovery concurrent vs sequential; one-transaction pushes.
+
+Run: ``.venv/bin/python -m bench.southbound [--sizes 10 50] [--lightpaths 10 100]``.
+Brings generated labs up (loopback backend), measures, tears them down; prints a table
+and writes ``bench/results/southbound.json``. Ratios are measured within one run on a
+shared machine; absolute seconds depend on its load.
+
+>>> inv = ring_inventory(3)
+>>> len(inv.roadms), len(inv.fibres), inv.fibres[0].amplifiers
+(3, 3, 1)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import format_table, write_results
+from containerlab import runner
+from containerlab.generate import lab_from_inventory, write_lab
+from controller.discovery import discover
+from controller.edits import LightpathIntent, intent_id
+from controller.provision import apply_intents
+from controller.seed import seed_from_lab
+from controller.session import SessionOptions, SessionPool
+from topology.model import ChannelGrid, Fibre, Inventory, Roadm, Transponder
+
+__all__ = ["line_inventory", "ring_inventory", "start", "write_generated"]
+
+
+def ring_inventory(k: int, length_km: float = 160.0) -> Inventory:
+    """A ring of ``k`` ROADMs; every fibre has 2 spans (one in-line amplifier node)."""
+    roadms = [f"r{i}" for i in range(k)]
+    fibres = [Fibre(f"f{i}", roadms[i], roadms[(i + 1) % k], length_km, 2, 1) for i in range(k)]
+    deg = {r: tuple(f.id for f in fibres if r in (f.a, f.b)) for r in roadms}
+    return Inventory(f"ring{k}", tuple(Roadm(r, deg[r]) for r in roadms), fibres=tuple(fibres))
+
+
+def line_inventory(ports: int) -> Inventory:
+    """ROADMs a—b—c (unamplified 80 km); transponders with ``ports`` line ports each:
+    tp-a at a, tp-b1 and tp-b2 at b, tp-c at c."""
+    fibres = (Fibre("ab", "a", "b", 80.0), Fibre("bc", "b", "c", 80.0))
+    roadms = (Roadm("a", ("ab",)), Roadm("b", ("ab", "bc")), Roadm("c", ("bc",)))
+    tps = tuple(
+        Transponder(t, r, line_ports=ports)
+        for t, r in (("tp-a", "a"), ("tp-b1", "b"), ("tp-b2", "b"), ("tp-c", "c"))
+    )
+    return Inventory("line", roadms, tps, fibres=fibres)
+
+
+def write_generated(inv: Inventory, name: str, out: Path, **kwargs: Any) -> Path:
+    """Write a lab generated from ``inv`` into ``out``; the clab file's path."""
+    return write_lab(lab_from_inventory(inv, name, **kwargs), out)
+
+
+def start(clab: Path, instance: str) -> None:
+    """Bring ``clab`` up on the loopback backend as ``instance``."""
+    runner.up(clab, backend="loopback", instance=instance)
+
+
+async def _discover(clab: Path, instance: str, concurrency: int | None) -> tuple[float, int]:
+    seed = seed_from_lab(clab, instance)
+    t0 = time.perf_counter()
+    res = await discover(
+        seed, SessionOptions(known_hosts=seed.known_hosts), concurrency=concurrency
+    )
+    return time.perf_counter() - t0, sum(d.reachable for d in res.devices)
+
+
+def bench_discovery(n: int, work: Path) -> dict[str, Any]:
+    """Discovery of a ~``n``-device lab: concurrent and sequential, same lab."""
+    k = max(3, (n - 1) // 3)
+    confs = n - 3 * k
+    clab = write_generated(
+        ring_inventory(k), f"sb{n}", work, transponders_per_roadm=1, conformance_nodes=confs
+    )
+    inst = f"sb{n}-{os.getpid()}"
+    t0 = time.perf_counter()
+    start(clab, inst)
+    up_s = time.perf_counter() - t0
+    try:
+        conc, ok_c = asyncio.run(_discover(clab, inst, None))
+        seq, ok_s = asyncio.run(_discover(clab, inst, 1))
+    finally:
+        runner.down(clab, instance=inst)
+    return {
+        "bench": "discovery",
+        "devices": 3 * k + confs,
+        "reachable": min(ok_c, ok_s),
+        "lab_up_s": up_s,
+        "concurrent_s": conc,
+        "sequential_s": seq,
+        "speedup": seq / conc,
+    }
+
+
+def line_intents(count: int, grid: ChannelGrid | None = None) -> list[LightpathIntent]:
+    """``count`` lightpaths: half tp-a→tp-b1 over a—b, half tp-b2→tp-c over b—c."""
+    g = grid or ChannelGrid()
+    out = []
+    for i in range(count):
+        path, trx = (
+            (("a", "b"), ("tp-a", "tp-b1")) if i % 2 == 0 else (("b", "c"), ("tp-b2", "tp-c"))
+        )
+        f = round(g.frequency_thz(i // 2) * 1e6)
+        out.append(LightpathIntent(intent_id(f"w{i}", path, f), path, f, trx, mode=1))
+    return out
+
+
+async def _push(clab: Path, inst: str, count: int) -> dict[str, Any]:
+    seed = seed_from_lab(clab, inst)
+    opts = SessionOptions(known_hosts=seed.known_hosts, rpc_timeout_s=60.0)
+    async with SessionPool([d.endpoint for d in seed.devices], opts) as pool:
+        found = await discover(seed, opts, pool=pool)
+        intents = line_intents(count)
+        t0 = time.perf_counter()
+        res = await apply_intents(pool, found, intents, confirm_timeout_s=120)
+        push = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        again = await apply_intents(pool, found, intents, confirm_timeout_s=120)
+        idem = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        cleared = await apply_intents(pool, found, [], confirm_timeout_s=120)
+        clear = time.perf_counter() - t2
+    return {
+        "bench": "push",
+        "lightpaths": count,
+        "devices_changed": len(res.changed),
+        "push_s": push,
+        "commit_to_confirm_s": res.timings.get("total_s", 0.0) - res.timings.get("read_s", 0.0),
+        "reapply_changes": len(again.changed),
+        "reapply_s": idem,
+        "remove_all_s": clear,
+        "removed_on": len(cleared.changed),
+    }
+
+
+def bench_push(count: int, work: Path) -> dict[str, Any]:
+    """Push ``count`` lightpaths as one transaction on the a—b—c line lab."""
+    ports = max(1, (count + 1) // 2)
+    clab = write_generated(line_inventory(ports), f"push{count}", work, conformance_nodes=0)
+    inst = f"push{count}-{os.getpid()}"
+    start(clab, inst)
+    try:
+        return asyncio.run(_push(clab, inst, count))
+    finally:
+        runner.down(clab, instance=inst)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sizes", type=int, nargs="*", default=[10, 50])
+    p.add_argument("--lightpaths", type=int, nargs="*", default=[10, 100])
+    args = p.parse_args(argv)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="fsor-bench-sb-") as tmp:
+        for n in args.sizes:
+            rows.append(bench_discovery(n, Path(tmp)))
+            print(format_table(rows[-1:]), file=sys.stderr)
+        for c in args.lightpaths:
+            rows.append(bench_push(c, Path(tmp)))
+            print(format_table(rows[-1:]), file=sys.stderr)
+    disc = [r for r in rows if r["bench"] == "discovery"]
+    push = [r for r in rows if r["bench"] == "push"]
+    if disc:
+        print(format_table(disc))
+    if push:
+        print(format_table(push))
+    path = write_results(
+        "southbound",
+        rows,
+        goals={"discovery_speedup_50": ">= 3", "push_100_s": "<= 10"},
+        load_average=os.getloadavg(),
+    )
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib.util
 import logging
 import os
@@ -109,6 +110,7 @@ def _run(args: argparse.Namespace) -> int:
         password=args.password,
         host_key=ensure_host_key(key_path),
     )
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` dumps thread stacks to stderr
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -253,13 +253,22 @@ class _Framing(ncbase.NetconfFramingTransport):  # type: ignore[misc]
 
 
 class _Session(ncserver.NetconfServerSession):  # type: ignore[misc]
+    """``NetconfServerSession`` whose transport is :class:`_Framing`.
+
+    The library's ``__init__`` opens the session (reads the hello) itself, so it is
+    reproduced here with the framing transport swapped in before the hello is read.
+    """
+
     pkt_stream: Any
 
-    def _open_session(self, is_server: bool) -> None:
+    def __init__(self, channel: Any, server: Any, extra_args: Any, debug: bool) -> None:
+        self.server = server
+        self.methods = server.server_methods
+        ncbase.NetconfSession.__init__(self, channel, debug, server._allocate_session_id())
         old = self.pkt_stream
-        self.pkt_stream = _Framing(old.stream, old.max_chunk, old.debug)
+        self.pkt_stream = _Framing(channel, old.max_chunk, debug)
         old.stream = None  # the new transport owns the channel
-        super()._open_session(is_server)
+        ncbase.NetconfSession._open_session(self, True)
 
 
 class DeviceServer(ncserver.NetconfSSHServer):  # type: ignore[misc]
@@ -332,7 +341,7 @@ class DeviceServer(ncserver.NetconfSSHServer):  # type: ignore[misc]
     def shutdown(self) -> None:
         """Stop accepting, close sessions, stop timers."""
         self.close()
-        self.thread.join(timeout=5)
+        self.thread.join(timeout=3)
         self.engine.close()
 
 

@@ -26,6 +26,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -131,8 +132,8 @@ class NetconfdNode:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop sshd (with its sessions) and netconfd; remove the socket. Idempotent.
 
-        netconfd notices SIGTERM within about a second (its poll interval); to stop many
-        nodes at once use :func:`stop_nodes`, which signals all of them before waiting.
+        To stop many nodes at once use :func:`stop_nodes`, which signals all of them
+        before waiting.
         """
         stop_nodes([self], timeout)
 
@@ -148,6 +149,7 @@ class NetconfdNode:
                     _signal(pid, signal.SIGTERM)
         if netconfd.poll() is None:
             netconfd.send_signal(signal.SIGTERM)
+            _wake(self.socket_path)
         return children
 
     def _finish_stop(self, children: list[tuple[int, int]], deadline: float) -> None:
@@ -576,6 +578,16 @@ def _start_time(pid: int) -> int:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _wake(sock: Path) -> None:
+    """Connect to netconfd's socket once so its select() returns and it sees SIGTERM now.
+
+    netconfd otherwise notices a shutdown request only at its next 1 s poll.
+    """
+    with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        s.connect(str(sock))
 
 
 def _running(pid: int) -> bool:

@@ -105,6 +105,11 @@ class NetconfdNode:
         """True when both netconfd and the listening sshd are running."""
         return all(p.poll() is None for p in self._procs) and len(self._procs) == 2
 
+    @property
+    def host_key_b64(self) -> str:
+        """The node's SSH host key (base64, as in known_hosts): ncclient's ``hostkey_b64``."""
+        return self.known_hosts.read_text().split()[2]
+
     def connect_kwargs(self) -> dict[str, object]:
         """Keyword arguments for ``ncclient.manager.connect`` (host keys not verified).
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from ncclient import manager
 from ncclient.operations import RPCError
-from ncclient.transport.errors import AuthenticationError
+from ncclient.transport.errors import AuthenticationError, SSHUnknownHostError
 
 from containerlab.netconfd_node import (
     LAB_USER_MARK,
@@ -118,6 +118,16 @@ def test_password_login_as_lab_user_and_wrong_password_refused(node: NetconfdNod
     kwargs = dict(node.connect_kwargs(), password="wrong")
     with pytest.raises(AuthenticationError):
         manager.connect(timeout=10, **kwargs)
+
+
+def test_host_key_verified_against_the_node_key(node: NetconfdNode) -> None:
+    kwargs = dict(node.connect_kwargs(), hostkey_verify=True, hostkey_b64=node.host_key_b64)
+    with manager.connect(timeout=15, **kwargs) as m:
+        assert m.connected
+    other = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+    kwargs["hostkey_b64"] = other
+    with pytest.raises(SSHUnknownHostError):
+        manager.connect(timeout=15, **kwargs)
 
 
 def test_get_config_returns_startup_lightpath(node: NetconfdNode) -> None:

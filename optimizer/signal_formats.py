@@ -11,6 +11,7 @@ import json
 import math
 import re
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,33 @@ def _read_csv(path: str | Path) -> tuple[str, list[str], list[list[str]]]:
     if not rows:
         raise InputError(source, "header", "", "expected a CSV header row")
     return source, [h.strip() for h in rows[0]], rows[1:]
+
+
+def _grid(
+    times: list[datetime], source: str, slot_hours: float | None = None, field: str = "timestamp"
+) -> list[datetime]:
+    """Every slot from the first to the last time, ``slot_hours`` apart (default: the
+    smallest gap); a time off that grid is an :class:`InputError`. Slots without
+    data become missing values."""
+    ts = sorted(set(times))
+    if len(ts) < 2:
+        return ts
+    step_s = (
+        (slot_hours * 3600.0)
+        if slot_hours
+        else min((b - a).total_seconds() for a, b in pairwise(ts))
+    )
+    for t in ts:
+        k = (t - ts[0]).total_seconds() / step_s
+        if abs(k - round(k)) > 1e-6:
+            raise InputError(
+                source,
+                field,
+                t.isoformat(),
+                f"expected a time on the {step_s / 3600:g} h grid from {ts[0].isoformat()}",
+            )
+    count = round((ts[-1] - ts[0]).total_seconds() / step_s) + 1
+    return list(slots_from(ts[0], count, step_s / 3600.0))
 
 
 def _col(header: list[str], name: str, source: str) -> int:
@@ -124,7 +152,7 @@ def load_long_csv(path: str | Path, *, policy: str = "ffill") -> Signals:
             regions.append(region)
     if not points:
         raise InputError(source, "rows", 0, "expected at least one data row")
-    times = sorted({t for (_, _, t) in points})
+    times = _grid([t for (_, _, t) in points], source)
     keys = sorted(
         {(r, d) for (r, d, _) in points},
         key=lambda k: (regions.index(k[0]), DIMENSIONS.index(k[1])),
@@ -194,23 +222,11 @@ def load_carbon_aware_json(path: str | Path, *, policy: str = "ffill") -> Signal
         points[(loc, t)] = None if rating is None else float(rating)
         if loc not in regions:
             regions.append(loc)
-    times = sorted({t for (_, t) in points})
     if len(spans) > 1:
         raise InputError(source, "duration", sorted(spans), "expected one duration for all items")
     slot_hours = spans.pop() if spans else None
-    if slot_hours is not None and len(times) > 1:
-        # fill the grid between first and last time so gaps become missing values
-        count = round((times[-1] - times[0]).total_seconds() / 3600 / slot_hours) + 1
-        times = list(slots_from(times[0], count, slot_hours))
-    raw = {(loc, "co2eq"): [points.pop((loc, t), None) for t in times] for loc in regions}
-    if points:
-        (loc, t), _ = next(iter(points.items()))
-        raise InputError(
-            source,
-            "time",
-            t.isoformat(),
-            f"expected a time on the {slot_hours:g} h grid from {times[0]}",
-        )
+    times = _grid([t for (_, t) in points], source, slot_hours, field="time")
+    raw = {(loc, "co2eq"): [points.get((loc, t)) for t in times] for loc in regions}
     return build_signals(
         raw,
         times,

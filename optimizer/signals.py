@@ -37,6 +37,7 @@ from typing import Any
 from optimizer.signal_formats import (
     _cell,
     _col,
+    _grid,
     _read_csv,
     _time,
     _value,
@@ -139,7 +140,7 @@ def load_orca_csv(path: str | Path, *, date: str | None = None, policy: str = "f
             regions.append(region)
     if not cells:
         raise InputError(source, "date", date, "expected rows for this date")
-    times = sorted({t for (_, t) in cells})
+    times = _grid([t for (_, t) in cells], source, 1.0)  # Table V is hourly
     raw: dict[tuple[str, str], list[float | None]] = {}
     for col, i in cols.items():
         dim = ORCA_COLUMNS[col][0]

@@ -420,3 +420,30 @@ def test_price_files_in_local_time_are_shifted_to_utc() -> None:
     assert [(f.dim, f.slot.hour) for f in autumn.filled] == [("price", 1)]
     with pytest.raises(InputError, match="price_tz: expected an IANA time zone"):
         load_electricity_maps(ci, price, hours=1, price_tz="Mars/Olympus")
+
+
+def test_a_missing_timestamp_for_all_regions_becomes_filled_slots(tmp_path: Path) -> None:
+    orca = _write(
+        tmp_path,
+        "o.csv",
+        ORCA_HEAD + "2025-07-01,00:00,DE,10,1\n2025-07-01,02:00,DE,30,3\n",
+    )
+    s = load_orca_csv(orca, policy="interpolate")
+    assert len(s.slots) == 3 and s.series("DE", "co2eq").tolist() == [10.0, 20.0, 30.0]
+    long = _write(
+        tmp_path,
+        "l.csv",
+        "timestamp,region,dimension,value\n"
+        "2025-07-01T00:00Z,A,co2eq,1\n2025-07-01T03:00Z,A,co2eq,4\n2025-07-01T01:00Z,A,co2eq,2\n",
+    )
+    s2 = load_long_csv(long)
+    assert s2.series("A", "co2eq").tolist() == [1.0, 2.0, 2.0, 4.0]
+    assert [f.slot.hour for f in s2.filled] == [2]
+    off = _write(
+        tmp_path,
+        "x.csv",
+        "timestamp,region,dimension,value\n"
+        "2025-07-01T00:00Z,A,co2eq,1\n2025-07-01T01:00Z,A,co2eq,2\n2025-07-01T01:30Z,A,co2eq,2\n"
+        "2025-07-01T03:00Z,A,co2eq,2\n",
+    )
+    assert load_long_csv(off).slot_hours == 0.5

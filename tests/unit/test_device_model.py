@@ -204,3 +204,25 @@ def test_schema_validates_state_and_rejects_garbage(tp: DeviceProfile) -> None:
     assert issue.tag == "unknown-element"
     names = [m.name for m in schema.served_modules()]
     assert "openconfig-terminal-device" in names and "openconfig-wavelength-router" not in names
+
+
+@pytest.mark.parametrize("kind", ["transponder", "roadm", "amplifier"])
+def test_operational_tree_of_every_kind_is_schema_valid(kind: str) -> None:
+    prof = load_startup(example_startup(kind))
+    cfg = initial_config(prof)
+    if kind == "roadm":
+        cfg = apply_edit(
+            cfg,
+            edit(
+                f'<wavelength-router xmlns="{WR}"><media-channels><channel><index>4</index>'
+                "<config><index>4</index><lower-frequency>192000000</lower-frequency>"
+                "<upper-frequency>192050000</upper-frequency></config><source><config>"
+                "<port-name>add-2</port-name></config></source></channel></media-channels>"
+                "</wavelength-router>"
+            ),
+        )
+    schema = Schema(kind)
+    assert check_config(cfg, prof) == []
+    assert schema.validate(operational(cfg, prof), state=True) == []
+    types = xp(operational(cfg, prof), "//p:component/p:state/p:type/text()")
+    assert "oc-platform-types:CHASSIS" in types and "oc-platform-types:POWER_SUPPLY" in types

@@ -252,7 +252,9 @@ def start_netconfd_node(
     with contextlib.suppress(FileNotFoundError):
         sock.unlink()
     startup_copy = workdir / "startup.xml"
-    shutil.copyfile(startup or assets_directory() / "startup.xml", startup_copy)
+    source = Path(startup or assets_directory() / "startup.xml").resolve()
+    if source != startup_copy:  # restarting a node on its own saved startup keeps it as is
+        shutil.copyfile(source, startup_copy)
     host_key = _host_key(workdir)
     known_hosts = workdir / "known_hosts"
     host = f"[{address}]:{port}" if port != 22 else address

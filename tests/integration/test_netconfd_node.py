@@ -152,6 +152,31 @@ def test_edit_candidate_commit_then_delete(node: NetconfdNode) -> None:
         assert lightpath_ids(m, "running") == {"lp-example"}
 
 
+def test_copy_to_startup_survives_a_restart(node: NetconfdNode) -> None:
+    with connect(node) as m:
+        m.edit_config(target="candidate", config=lightpath_config("lp-p", 193_250_000))
+        m.commit()
+        m.copy_config(source="running", target="startup")
+    saved = node.workdir / "startup.xml"
+    assert "lp-p" in saved.read_text()
+    node.stop()
+    again = start_netconfd_node(
+        node.name,
+        node.workdir,
+        node.address,
+        node.port,
+        startup=saved,
+        username=USER,
+        password=PASSWORD,
+    )
+    try:
+        wait_ready(again, timeout=15.0)
+        with connect(again) as m:
+            assert lightpath_ids(m, "running") == {"lp-example", "lp-p"}
+    finally:
+        again.stop()
+
+
 def test_discard_changes_restores_candidate(node: NetconfdNode) -> None:
     with connect(node) as m:
         m.edit_config(target="candidate", config=lightpath_config("lp-d", 193_300_000))

@@ -85,6 +85,9 @@ def parse_optical_channels(
     for i, comp in enumerate(data.iterfind(f"{_P}components/{_P}component"), start=1):
         och = comp.find(f"{_T}optical-channel")
         if och is None:
+            if (leaf_text(comp.find(f"{_P}state"), f"{_P}type") or "").endswith("OPTICAL_CHANNEL"):
+                name = required_text(device, comp, f"{_P}name", f"/components/component[{i}]/name")
+                out.append(OpticalChannel(name, None, None, None, None))
             continue
         name = required_text(device, comp, f"{_P}name", f"/components/component[{i}]/name")
         first, second = ("state", "config") if prefer_state else ("config", "state")
@@ -137,7 +140,9 @@ def edit_fragments(
     for name in free:
         comps, comp = _component(name)
         oc = child_ns(comp, f"{_T}optical-channel", NS)
-        oc.set(f"{{{NC_NS}}}operation", "remove")
+        cfg = sub(oc, f"{_T}config")
+        for leaf in ("frequency", "target-output-power", "operational-mode"):
+            sub(cfg, f"{_T}{leaf}").set(f"{{{NC_NS}}}operation", "remove")
         out.append(comps)
     return out
 

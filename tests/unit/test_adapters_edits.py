@@ -67,8 +67,10 @@ def applied(st: dict[str, DeviceState], edits: dict[str, DeviceEdit]) -> dict[st
                 mcs.pop(int(key), None)
             elif etree.QName(e).localname == "lightpath":
                 lps.pop(key, None)
-            else:
-                ochs[key] = OpticalChannel(key, None, None, None, "line-1")
+            else:  # a removed optical-channel leaf: the channel is freed
+                comp = next(a for a in e.iterancestors() if etree.QName(a).localname == "component")
+                name = str(comp.findtext("{*}name"))
+                ochs[name] = OpticalChannel(name, None, None, None, "line-1")
             parent.remove(e)
         for m in wavelength_router.parse_media_channels(dev, root):
             mcs[m.index] = m
@@ -125,7 +127,7 @@ def test_dropped_lightpath_is_removed_in_the_same_edit() -> None:
     edits = plan_edits(after, [keep], NBRS, frozenset({"a1"}))
     assert sorted(edits) == ["c1", "r2", "t2", "t3"]
     assert f"delete media-channel {drop.id}" in edits["r2"].changes
-    assert 'operation="remove"' in edits["t2"].config_xml
+    assert edits["t2"].config_xml.count('operation="remove"') == 3
     final = applied(after, edits)
     assert final["c1"].lightpaths == ()
     assert {o.frequency_mhz for o in final["t2"].optical_channels} == {193_100_000, None}

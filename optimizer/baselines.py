@@ -269,31 +269,64 @@ def co2_only(inst: Instance) -> Plan:
     return _finish(inst, res, "co2-only", t0, ["caps not enforced (CO2-eq only)"])
 
 
-def sequential(inst: Instance, *, time_limit: float = 60.0, mip_gap: float = 0.01) -> Plan:
-    """Place with the joint objective and caps but no network, then route first-fit."""
+def sequential(
+    inst: Instance, *, time_limit: float = 60.0, mip_gap: float = 0.01, placement: str = "milp"
+) -> Plan:
+    """Place with the joint objective and caps but no network, then route first-fit.
+
+    ``placement="milp"``: the joint program without transfers and wavelengths
+    (falls back to greedy when it finds no plan within ``time_limit``);
+    ``"greedy"``: the first-fit placement without the network.
+    """
     from optimizer.program import Planner
 
     t0 = time.perf_counter()
+    if placement not in ("milp", "greedy"):
+        raise InputError("sequential", "placement", placement, "expected milp or greedy")
     blind = replace(inst, classes=tuple(replace(c, volume_gb=0.0) for c in inst.classes))
-    placed = Planner(blind).solve(time_limit=time_limit, mip_gap=mip_gap, diagnose=False)
-    if placed.status in ("infeasible", "error"):
+    placed = (
+        Planner(blind).solve(time_limit=time_limit, mip_gap=mip_gap, diagnose=False)
+        if placement == "milp"
+        else Plan("error", message="no plan: greedy placement asked for")
+    )
+    notes = []
+    rejected: list[str] = []
+    if placed.status == "error" and placed.message.startswith("no plan"):
+        # greedy compute scheduler: asked for, or the MILP had no incumbent in time
+        pre = _greedy(blind)
+        placements, rejected = pre.placements, pre.rejected
+        if placement == "milp":
+            notes.append(f"placement MILP found no plan in {time_limit:g} s; greedy used")
+        else:
+            notes.append("greedy placement (network ignored)")
+        objective = float((inst.cost() * pre.energy).sum())
+    elif placed.status in ("infeasible", "error"):
         return replace(
             placed,
             planner="sequential",
             message=f"placement stage (network ignored): {placed.status}; " + placed.message,
         )
-    at = {p.workload: p for p in placed.placements}
+    else:
+        placements = list(placed.placements)
+        objective = placed.objective if placed.objective is not None else 0.0
+    at = {p.workload: p for p in placements}
     sidx = inst.site_index()
     chosen = [(j, sidx[at[j.wid].site], at[j.wid].slot) for j in _jobs(inst) if j.wid in at]
     res = _route_all(inst, chosen)
     extra = sum(lp.energy_kwh for lp in res.lightpaths)
     compute = float(res.energy.sum()) - extra
     share = f" ({100 * extra / compute:.3g} % of compute)" if compute > 0 else ""
-    note = (
+    notes.append(
         f"placement ignored the network: transfer energy {extra:.6g} kWh{share} unseen, "
-        f"placement objective {placed.objective if placed.objective is not None else 0:.6g}"
+        f"placement objective {objective:.6g}"
     )
-    plan = _finish(inst, res, "sequential", t0, [note])
+    res.rejected += rejected
+    res.unassigned += [
+        _unplaceable(inst, j, "no option within caps") for j in _jobs(inst) if j.wid in rejected
+    ]
+    plan = _finish(inst, res, "sequential", t0, notes)
+    if placed.status == "error":  # greedy placement: its own wall time is in solve_s
+        return plan
     stage = placed.timings
     timings = replace(plan.timings, compile_s=stage.compile_s, solve_s=stage.solve_s)
     return replace(plan, gap=placed.gap, timings=timings)
@@ -307,6 +340,7 @@ class _Ledger:
         self.energy = np.zeros((len(inst.sites), inst.horizon))
         self.days = inst.days()
         self.use: dict[tuple[str, ...], float] = defaultdict(float)
+        self.dims = inst.dims()
 
     def _rows(self, d: int, t: int, kwh: float) -> list[tuple[tuple[str, ...], float, float]]:
         """(row key, added value, limit) of every cap row that kWh at (d, t) touches."""
@@ -326,7 +360,7 @@ class _Ledger:
         def g(dim: str) -> float:
             return float(inst.signal[(s.id, dim)][t])
 
-        dims = inst.dims()
+        dims = self.dims
         if "co2eq" in dims:
             if s.region in caps.carbon_g_per_day:
                 rows.append(
@@ -373,6 +407,12 @@ def _per_job_ok(inst: Instance, c: int, d: int, t: int) -> bool:
 def first_fit(inst: Instance) -> Plan:
     """Requests one at a time in arrival order: cheapest option that fits caps and a channel."""
     t0 = time.perf_counter()
+    res = _greedy(inst)
+    return _finish(inst, res, "first-fit", t0, ["greedy, arrival order, caps checked greedily"])
+
+
+def _greedy(inst: Instance) -> _Result:
+    """The first-fit core (workloads without a transfer need no channel)."""
     cost = inst.cost()
     ledger = _Ledger(inst)
     chans = _Channels(inst)
@@ -413,7 +453,7 @@ def first_fit(inst: Instance) -> Plan:
         if not placed:
             res.rejected.append(job.wid)
             res.unassigned.append(_unplaceable(inst, job, "no option within caps with a channel"))
-    return _finish(inst, res, "first-fit", t0, ["greedy, arrival order, caps checked greedily"])
+    return res
 
 
 BASELINES: dict[str, Callable[[Instance], Plan]] = {

@@ -182,3 +182,17 @@ def test_unknown_baseline_is_bad_input() -> None:
     assert set(BASELINES) == {"co2-only", "sequential", "first-fit"}
     with pytest.raises(InputError, match="baseline: expected one of co2-only"):
         run_baseline("random", _line_instance())
+
+
+def test_sequential_greedy_placement_matches_first_fit_without_network() -> None:
+    caps = caps_from_dict({"site_power": {"dc-c": "1.5 kW"}})
+    inst = _line_instance(n=3, deadline=1, caps=caps)
+    p = sequential(inst, placement="greedy")
+    assert "greedy placement (network ignored)" in p.message
+    # greedy without the network: w0 → dc-c, w1 and w2 → dc-b (dc-c is full); then a—b
+    # has two channels for three transfers (one to dc-c crosses a—b too): one blocked
+    assert Counter(x.site for x in p.placements) == Counter({"dc-c": 1, "dc-b": 2})
+    assert len(p.unassigned) == 1 and p.timings.solve_s > 0
+    _check_same_accounting(inst, p)
+    with pytest.raises(InputError, match="placement: expected milp or greedy"):
+        sequential(inst, placement="magic")

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 from cvxpy.atoms.affine.binary_operators import multiply
+from cvxpy.atoms.affine.sum import sum as cp_sum
 
 from optimizer.instance import Instance, zone_key
 
@@ -60,6 +61,7 @@ class Formulation:
     params: dict[str, cp.Parameter]
     fibre_rows: list[tuple[str, int]]  # free-capacity rows: (fibre, slot)
     integer: bool
+    route_rows: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
     slacks: dict[str, cp.Variable] = field(default_factory=dict)
 
 
@@ -137,6 +139,7 @@ def build(inst: Instance, integer: bool = True, elastic: str | None = None) -> F
             route_cols.append((g, r))
     n = v = None
     fibre_rows: list[tuple[str, int]] = []
+    route_rows: list[tuple[tuple[str, ...], int]] = []
     if route_cols:
         nn = len(route_cols)
         n = cp.Variable(nn, integer=integer, name="n")
@@ -171,6 +174,21 @@ def build(inst: Instance, integer: bool = True, elastic: str | None = None) -> F
         F = sp.csr_matrix((np.ones(len(fr)), (fr, fc)), shape=(len(frows), nn))
         free = cp.Parameter(len(frows), nonneg=True, name="free")
         params["free"] = free
+        # valid inequality: lightpaths on one route fit in its common free channels
+        rrows: dict[tuple[tuple[str, ...], int], int] = {}
+        rr, rc = [], []
+        for k, (g, r) in enumerate(route_cols):
+            o, d, t = groups[g]
+            fib = inst.network.routes[(o, inst.sites[d].id)][r].fibres
+            if len(fib) > 1:
+                rr.append(rrows.setdefault((fib, t), len(rrows)))
+                rc.append(k)
+        route_rows = list(rrows)
+        if route_rows:
+            R = sp.csr_matrix((np.ones(len(rr)), (rr, rc)), shape=(len(rrows), nn))
+            common = cp.Parameter(len(rrows), nonneg=True, name="common")
+            params["common"] = common
+            cons.append(R @ n <= common)
         if elastic == "caps":
             slacks["channels"] = cp.Variable(len(frows), nonneg=True, name="s_channels")
             cons.append(F @ n <= free + slacks["channels"])
@@ -272,8 +290,20 @@ def build(inst: Instance, integer: bool = True, elastic: str | None = None) -> F
         params,
         fibre_rows,
         integer,
+        route_rows=route_rows,
+        slacks=slacks,
     )
     set_parameters(form, inst)
+    if elastic == "workload":
+        form.problem = cp.Problem(cp.Minimize(cp_sum(slacks["workload"])), cons)
+    elif elastic == "caps":
+        terms = []
+        for name, var in slacks.items():
+            key = "free" if name == "channels" else f"cap_{name}"
+            lim = np.abs(np.asarray(params[key].value, dtype=float))
+            terms.append(cp_sum(multiply(1.0 / np.maximum(lim, 1e-6), var)))
+        # a tiny cost keeps the placement sensible among equally small relaxations
+        form.problem = cp.Problem(cp.Minimize(cp_sum(terms) + 1e-6 * (cost @ energy)), cons)
     return form
 
 
@@ -320,13 +350,23 @@ def set_parameters(
                     ok = False
         ub[j] = inst.classes[c].count if ok else 0.0
     p["ub"].value = ub
+    cut = free_cut or {}
     if "free" in p:
-        cut = free_cut or {}
         fvals: list[float] = []
         for f, t in form.fibre_rows:
             free = inst.network.free.get(f, frozenset()) - inst.busy.get((f, t), frozenset())
             fvals.append(max(len(free) - cut.get((f, t), 0), 0))
         p["free"].value = np.array(fvals, dtype=float)
+    if "common" in p:
+        cvals: list[float] = []
+        for fib, t in form.route_rows:
+            sets = [
+                inst.network.free.get(f, frozenset()) - inst.busy.get((f, t), frozenset())
+                for f in fib
+            ]
+            common = frozenset.intersection(*sets)
+            cvals.append(max(len(common) - max(cut.get((f, t), 0) for f in fib), 0))
+        p["common"].value = np.array(cvals, dtype=float)
     for key, par in p.items():
         if key.startswith("g_"):
             dim = key[2:]

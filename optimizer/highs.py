@@ -1,9 +1,12 @@
-"""HiGHS through cvxpy, keeping the incumbent at a time limit and reporting the bound.
+"""HiGHS through cvxpy: MIP start, incumbent kept at a time limit, bound reported.
 
 cvxpy's own HiGHS interface maps ``kTimeLimit`` to ``user_limit`` and drops
 the incumbent; :class:`FsorHighs` keeps it (status ``optimal_inaccurate``)
 when HiGHS has a feasible primal solution, so a time-limited MILP still
 yields a plan, its gap and its dual bound (``HighsInfo.mip_dual_bound``).
+``start`` (variable id -> values) is handed to HiGHS as a MIP start
+(``Highs.setSolution``); HiGHS keeps it as the first incumbent when it is
+feasible and ignores it otherwise.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import cvxpy.settings as s
+import numpy as np
 from cvxpy.reductions.solvers.conic_solvers.highs_conif import HIGHS
 
 __all__ = ["FsorHighs"]
@@ -21,8 +25,41 @@ _LIMITS = ("kTimeLimit", "kIterationLimit", "kSolutionLimit", "kObjectiveBound")
 class FsorHighs(HIGHS):  # type: ignore[misc]
     """cvxpy's conic HiGHS interface that keeps the incumbent at a limit."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.start: dict[int, np.ndarray] | None = None
+
     def name(self) -> str:
         return "FSOR_HIGHS"
+
+    def solve_via_data(
+        self,
+        data: dict[str, Any],
+        warm_start: bool,
+        verbose: bool,
+        solver_opts: dict[str, Any],
+        solver_cache: dict[str, Any] | None = None,
+    ) -> Any:
+        start, self.start = self.start, None
+        if start:
+            import highspy
+
+            prog = data[s.PARAM_PROB]
+            vec = np.zeros(int(prog.x.size))
+            for var in prog.variables:
+                if var.id in start:
+                    col = prog.var_id_to_col[var.id]
+                    vals = np.asarray(start[var.id], dtype=float).ravel(order="F")
+                    vec[col : col + vals.size] = vals
+            sol = highspy.HighsSolution()
+            sol.col_value = list(vec)
+            sol.value_valid = True
+            solver_cache = {} if solver_cache is None else solver_cache
+            solver_cache[self.name()] = (None, None, {"model_status": "kOptimal", "solution": sol})
+            warm_start = True
+        return super().solve_via_data(  # type: ignore[no-untyped-call]
+            data, warm_start, verbose, solver_opts, solver_cache
+        )
 
     def invert(self, results: dict[str, Any], inverse_data: Any) -> Any:
         info = results.get("info")

@@ -45,8 +45,15 @@ class _Raw:
     message: str
 
 
-def _solve(form: Formulation, time_limit: float, mip_gap: float, threads: int) -> _Raw:
+def _solve(
+    form: Formulation,
+    time_limit: float,
+    mip_gap: float,
+    threads: int,
+    start: dict[int, np.ndarray] | None = None,
+) -> _Raw:
     t0 = time.perf_counter()
+    _SOLVER.start = start
     opts: dict[str, object] = {"time_limit": float(time_limit), "threads": threads}
     if form.integer:
         opts["mip_rel_gap"] = float(mip_gap)
@@ -124,8 +131,15 @@ class Planner:
         mip_gap: float = 0.01,
         with_lp_bound: bool = False,
         diagnose: bool = True,
+        warm: Plan | str | None = "first-fit",
     ) -> Plan:
-        """Solve (after rewriting parameters from ``instance`` if given) and return the plan."""
+        """Solve (after rewriting parameters from ``instance`` if given) and return the plan.
+
+        ``warm``: a plan to start from (MIP start), the name of a baseline in
+        :data:`optimizer.baselines.BASELINES` to compute one, or ``None``. A
+        start that is incomplete or breaks a cap is ignored by HiGHS. A
+        re-plan also starts from the previous solution (cvxpy's solver cache).
+        """
         t_start = time.perf_counter()
         inst = instance or self.instance
         if instance is not None:
@@ -134,9 +148,14 @@ class Planner:
         self._solves += 1
         cut: dict[tuple[str, int], int] = {}
         compile_s = build_s
-        solve_s = assign_s = 0.0
+        solve_s = assign_s = warm_s = 0.0
+        t_w = time.perf_counter()
+        start = self._start(inst, warm)
+        warm_s = time.perf_counter() - t_w
         for attempt in range(self.max_cuts + 1):
-            raw = _solve(self.form, time_limit, mip_gap, self.threads)
+            raw = _solve(
+                self.form, time_limit, mip_gap, self.threads, start if attempt == 0 else None
+            )
             compile_s += raw.compile_s
             solve_s += raw.solve_s
             if raw.status in ("infeasible", "error"):
@@ -152,7 +171,7 @@ class Planner:
         if cut:
             set_parameters(self.form, inst)
         lp = self.lp_bound(inst, time_limit) if with_lp_bound else None
-        timings = Timings(compile_s, solve_s, assign_s, time.perf_counter() - t_start)
+        timings = Timings(compile_s, solve_s + warm_s, assign_s, time.perf_counter() - t_start)
         if raw.status == "infeasible":
             diag: tuple[Relaxation, ...] = ()
             if diagnose:
@@ -199,6 +218,63 @@ class Planner:
             unassigned=tuple(blocked),
             message=msg,
         )
+
+    # -- warm start ------------------------------------------------------------
+
+    def _start(self, inst: Instance, warm: Plan | str | None) -> dict[int, np.ndarray] | None:
+        """Variable values of a plan (or a named baseline's plan) as a MIP start."""
+        if warm is None or not self.form.integer:
+            return None
+        if isinstance(warm, str):
+            try:
+                from optimizer.baselines import BASELINES
+            except ImportError:
+                return None
+            if warm not in BASELINES:
+                return None
+            warm = BASELINES[warm](inst)
+        if len(warm.placements) != sum(c.count for c in inst.classes) or warm.unassigned:
+            return None
+        form, net = self.form, inst.network
+        cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+        opt = {o: j for j, o in enumerate(form.options)}
+        sidx = inst.site_index()
+        x = np.zeros(form.x.shape[0])
+        S, T = len(inst.sites), inst.horizon
+        energy = np.zeros(S * T)
+        for p in warm.placements:
+            c, d = cls_of[p.workload], sidx[p.site]
+            j = opt.get((c, d, p.slot))
+            if j is None:
+                return None
+            x[j] += 1
+            for i, u in enumerate(inst.classes[c].profile_kwh):
+                energy[d * T + p.slot + i] += u
+        out: dict[int, np.ndarray] = {form.x.id: x}
+        if form.n is not None and form.v is not None:
+            col = {gr: k for k, gr in enumerate(form.route_cols)}
+            grp = {g: k for k, g in enumerate(form.groups)}
+            n = np.zeros(len(form.route_cols))
+            v = np.zeros(len(form.route_cols))
+            where = {p.workload: sidx[p.site] for p in warm.placements}
+            for lp in warm.lightpaths:
+                if lp.workload is None:
+                    continue
+                c, d = cls_of[lp.workload], where[lp.workload]
+                o = net.roadm(inst.classes[c].origin)
+                g = grp.get((o, d, lp.slot))
+                routes = net.routes.get((o, inst.sites[d].id), ())
+                r = next((i for i, rt in enumerate(routes) if rt.fibres == lp.fibres), None)
+                if g is None or r is None:
+                    return None
+                n[col[(g, r)]] += 1
+                vol = inst.classes[c].volume_gb
+                v[col[(g, r)]] += vol
+                energy[d * T + lp.slot] += vol * routes[r].energy_kwh_per_gb
+            out[form.n.id] = n
+            out[form.v.id] = v
+        out[form.energy.id] = energy
+        return out
 
     # -- reading the solution -------------------------------------------------
 

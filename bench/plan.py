@@ -1,0 +1,218 @@
+"""Benchmark of the joint program on real networks (``python -m bench.plan [--quick]``).
+
+Networks: GNPy's CORONET Global (100 ROADMs), SNDlib germany50 and nobel-eu
+(topohub). Synthetic but deterministic inputs on top: 6 data-centre sites at
+the best-connected ROADMs, each given an ORCA Table V region (DE, JP, CA in
+turn: a synthetic mapping), 24 hourly slots of Table V (2025-07-01),
+workloads from :func:`optimizer.workloads.synthetic_workloads` with origins
+at 20 ROADMs, existing traffic filling ``--occupancy`` of the channels
+(random ROADM pairs, shortest path, first fit; seeded), and per-site power
+caps at ``--power-factor`` × the mean load per
+site so that they bind. Per run: compile s (cvxpy, incl. building the
+expressions), solve s (HiGHS), gap, dual bound, LP-relaxation bound, the
+objective vs each baseline, and the re-plan time after a signal change
+(CA's co2eq +30 %, solved with the already compiled problem).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from bench.common import format_table, write_results
+from optimizer.caps import Caps
+from optimizer.inputs import make_instance
+from optimizer.instance import Instance
+from optimizer.plan import Plan
+from optimizer.program import Planner
+from optimizer.signals import default_signals
+from optimizer.workloads import synthetic_workloads
+from topology.io import load_named
+from topology.model import ChannelGrid, Fibre, Inventory, Site
+
+NETWORKS = {
+    "coronet": "gnpy:coronet-global",
+    "germany50": "topohub:sndlib/germany50",
+    "nobel-eu": "topohub:sndlib/nobel-eu",
+}
+REGIONS = ("DE", "JP", "CA")
+
+
+def occupy(fibres: list[Fibre], target: float, rng: np.random.Generator) -> list[Fibre]:
+    """Existing traffic: lightpaths between random ROADM pairs, shortest path, first fit,
+    until the mean fibre occupancy reaches ``target`` (how first-fit controllers fill a
+    network, so occupancy is consistent along paths); no fibre is filled beyond 85 %."""
+    g = nx.Graph()
+    for f in fibres:
+        g.add_edge(f.a, f.b, id=f.id, length_km=f.length_km)
+    count = fibres[0].grid.count if fibres else 0
+    used: dict[str, set[int]] = {f.id: set() for f in fibres}
+    nodes = sorted(g.nodes)
+    goal = target * count * len(fibres)
+    total = 0
+    for _ in range(50 * len(fibres) * max(count, 1)):
+        if total >= goal:
+            break
+        a, b = (str(x) for x in rng.choice(nodes, size=2, replace=False))
+        try:
+            path = nx.shortest_path(g, a, b, weight="length_km")
+        except nx.NetworkXNoPath:
+            continue
+        ids = [g.edges[u, v]["id"] for u, v in itertools.pairwise(path)]
+        if any(len(used[i]) >= 0.85 * count for i in ids):
+            continue
+        taken = set().union(*(used[i] for i in ids))
+        ch = next((c for c in range(count) if c not in taken), None)
+        if ch is None:
+            continue
+        for i in ids:
+            used[i].add(ch)
+        total += len(ids)
+    return [replace(f, occupied=frozenset(used[f.id])) for f in fibres]
+
+
+def prepare(name: str, channels: int, occupancy: float, seed: int = 0) -> Inventory:
+    """The named network with 6 sites, ``channels`` per fibre, some already occupied."""
+    inv = load_named(NETWORKS[name])
+    rng = np.random.default_rng(seed)
+    degree: dict[str, int] = {r.id: 0 for r in inv.roadms}
+    for f in inv.fibres:
+        degree[f.a] += 1
+        degree[f.b] += 1
+    best = sorted(degree, key=lambda r: (-degree[r], r))[:6]
+    sites = tuple(
+        Site(f"dc{i}", r, REGIONS[i % 3], pue=1.2 + 0.05 * i, wue_l_per_kwh=1.0 + 0.2 * i)
+        for i, r in enumerate(best)
+    )
+    grid = ChannelGrid(
+        count=channels,
+        spacing_ghz=50.0 if channels > 48 else 100.0,
+        first_index=-35 if channels > 48 else -17,
+    )
+    fibres = occupy([replace(f, grid=grid) for f in inv.fibres], occupancy, rng)
+    return replace(inv, sites=sites, fibres=tuple(fibres))
+
+
+def instance(inv: Inventory, n: int, power_factor: float, seed: int = 0) -> Instance:
+    rng = np.random.default_rng(seed + 1)
+    roadms = sorted(r.id for r in inv.roadms)
+    origins = [str(o) for o in rng.choice(roadms, size=min(20, len(roadms)), replace=False)]
+    signals = default_signals()
+    ws = synthetic_workloads(n, origins, seed, horizon=24)
+    mean_kw = sum(w.energy_kwh for w in ws) / 24.0 / len(inv.sites)
+    caps = Caps(site_power_kw={s.id: power_factor * mean_kw * s.pue for s in inv.sites})
+    return make_instance(inv, signals, ws, caps, site_caps=False)
+
+
+def changed(inst: Instance) -> Instance:
+    """The same instance after a signal change: co2eq of CA sites +30 %."""
+    sig = dict(inst.signal)
+    for s in inst.sites:
+        if s.region == "CA":
+            sig[(s.id, "co2eq")] = sig[(s.id, "co2eq")] * 1.3
+    return replace(inst, signal=sig)
+
+
+def _baselines(inst: Instance) -> dict[str, Plan]:
+    try:
+        from optimizer.baselines import BASELINES
+    except ImportError:
+        return {}
+    return {name: fn(inst) for name, fn in BASELINES.items()}
+
+
+def run_one(net: str, n: int, channels: int, args: argparse.Namespace) -> dict[str, Any]:
+    inv = prepare(net, channels, args.occupancy)
+    inst = instance(inv, n, args.power_factor)
+    t0 = time.perf_counter()
+    planner = Planner(inst, threads=args.threads)
+    first = planner.solve(time_limit=args.time_limit, mip_gap=args.mip_gap)
+    wall = time.perf_counter() - t0
+    lp = planner.lp_bound(inst, time_limit=args.time_limit) if args.lp_bound else None
+    t1 = time.perf_counter()
+    again = planner.solve(changed(inst), time_limit=args.time_limit, mip_gap=args.mip_gap)
+    replan = time.perf_counter() - t1
+    row: dict[str, Any] = {
+        "network": net,
+        "nodes": len(inv.roadms),
+        "workloads": n,
+        "channels": channels,
+        "classes": len(inst.classes),
+        "x_vars": len(planner.form.options),
+        "n_vars": len(planner.form.route_cols),
+        "status": first.status,
+        "compile_s": round(first.timings.compile_s, 3),
+        "solve_s": round(first.timings.solve_s, 3),
+        "wall_s": round(wall, 3),
+        "compile_frac": round(first.timings.compile_s / wall, 3) if wall else None,
+        "gap": first.gap,
+        "objective": first.objective,
+        "bound": first.bound,
+        "lp_bound": lp,
+        "lightpaths": len(first.lightpaths),
+        "blocked": len(first.unassigned),
+        "replan_s": round(replan, 3),
+        "replan_ratio": round(replan / wall, 3) if wall else None,
+        "replan_status": again.status,
+    }
+    if args.baselines:
+        for name, bp in _baselines(inst).items():
+            key = name.replace("-", "_")
+            row[f"{key}_obj"] = bp.objective
+            row[f"{key}_vs"] = (
+                round((first.objective - bp.objective) / abs(bp.objective), 4)
+                if first.objective is not None and bp.objective
+                else None
+            )
+            row[f"{key}_viol"] = len(bp.violated)
+            row[f"{key}_unplaced"] = len(bp.unassigned)
+    return row
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--quick", action="store_true", help="small runs (< 2 min)")
+    p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--mip-gap", type=float, default=0.01)
+    p.add_argument("--occupancy", type=float, default=0.7)
+    p.add_argument("--power-factor", type=float, default=1.3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--no-baselines", dest="baselines", action="store_false")
+    p.add_argument("--no-lp-bound", dest="lp_bound", action="store_false")
+    p.add_argument("--only", help="run one case: network,workloads,channels")
+    args = p.parse_args(argv)
+    if args.only:
+        net, n, ch = args.only.split(",")
+        cases = [(net, int(n), int(ch))]
+    elif args.quick:
+        args.time_limit = min(args.time_limit, 20.0)
+        cases = [("germany50", 50, 40), ("coronet", 100, 96)]
+    else:
+        cases = [("coronet", n, ch) for n in (50, 100, 300, 800) for ch in (40, 96)]
+        cases += [
+            (net, n, ch) for net in ("germany50", "nobel-eu") for n in (100, 300) for ch in (40, 96)
+        ]
+    rows = []
+    for net, n, ch in cases:
+        rows.append(run_one(net, n, ch, args))
+        print(format_table(rows[-1:]), flush=True)
+    print()
+    print(format_table(rows))
+    path = write_results(
+        "plan-quick" if args.quick else "plan",
+        rows,
+        **{k: v for k, v in vars(args).items() if k != "only"},
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,7 +7,7 @@ True
 ...                  "</lightpath></lightpaths></data>" % NS)
 Traceback (most recent call last):
 ...
-topology.errors.DeviceError: c1 /lightpaths/lightpath[id='x']/frequency: required leaf missing from reply
+topology.errors.DeviceError: c1 /lightpaths/lightpath[id='x']/frequency: required leaf missing ...
 """
 
 from __future__ import annotations

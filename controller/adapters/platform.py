@@ -104,12 +104,10 @@ def _properties(comp: etree._Element) -> tuple[tuple[str, str], ...]:
 
 
 def total_power_w(components: Sequence[Component]) -> float | None:
-    """Device draw: the CHASSIS components' ``used-power`` if any report it, else the sum.
+    """Device draw: the sum of ``used-power`` over all components that report it.
 
-    None when no component reports ``used-power`` (missing is explicit, never zero).
+    (The chassis reports the base draw; optical channels, amplifiers and line cards their
+    own.) None when no component reports ``used-power``: missing is explicit, never zero.
     """
-    chassis = [c.used_power_w for c in components if c.type == "CHASSIS" and c.used_power_w]
-    if chassis:
-        return float(sum(chassis))
     values = [c.used_power_w for c in components if c.used_power_w is not None]
     return float(sum(values)) if values else None

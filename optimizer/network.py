@@ -23,7 +23,6 @@ also be written by hand (tests, synthetic benchmarks).
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -83,55 +82,16 @@ def _grid_of(graph: nx.Graph) -> tuple[int, tuple[float, ...]]:
     return 96, tuple(round(191.35 + 0.05 * c, 6) for c in range(96))
 
 
-def _regenerated(graph: nx.Graph, nodes: tuple[str, ...], fibres: tuple[str, ...]) -> Route | None:
-    """The route with OEO regeneration at ROADMs where the reach runs out (greedy).
-
-    Each segment uses its best mode; the energy per GB is the sum over segments.
-    Channel continuity is still kept end to end by the assignment (conservative).
-    """
-    from topology.energy import energy_kwh_per_gb, lightpath_power_w
-    from topology.paths import best_mode
-
-    energy_params = graph.graph.get("energy")
-    modes = tuple(energy_params.modes) if energy_params is not None else ()
-    if not modes:
-        return None
-    reach = max(m.reach_km for m in modes)
-    segments: list[tuple[str, ...]] = []
-    start, length = 0, 0.0
-    for i in range(1, len(nodes)):
-        hop = float(graph.edges[nodes[i - 1], nodes[i]]["length_km"])
-        if hop > reach:
-            return None
-        if length + hop > reach:
-            segments.append(nodes[start:i])
-            start, length = i - 1, 0.0
-        length += hop
-    segments.append(nodes[start:])
-    e_gb = power = 0.0
-    names = []
-    for seg in segments:
-        seg_len = sum(float(graph.edges[a, b]["length_km"]) for a, b in itertools.pairwise(seg))
-        mode, used = best_mode(modes, seg_len)
-        if mode is None:
-            return None
-        e_gb += energy_kwh_per_gb(graph, seg, used)
-        power += lightpath_power_w(graph, seg, used)
-        names.append(used.name)
-    total = sum(float(graph.edges[a, b]["length_km"]) for a, b in itertools.pairwise(nodes))
-    return Route(
-        nodes, fibres, e_gb, total, "+".join(names), power, tuple(s[0] for s in segments[1:])
-    )
-
-
 def network_data(
     graph: nx.Graph, origins: Iterable[str], sites: Iterable[str], k: int = 3
 ) -> NetworkData:
     """Candidate routes (k shortest, reach-feasible) from every origin to every site.
 
-    A route no transceiver mode reaches is regenerated (OEO) at intermediate
-    ROADMs, greedily, each segment in its best mode; its energy is the sum of
-    the segments'. Routes are ordered by transfer energy per GB.
+    A route no transceiver mode reaches is used translucently, with O-E-O
+    regeneration where :func:`topology.paths.candidate_paths` places it
+    (``regen_at``; its energy includes the extra transponder pairs); channel
+    continuity is still kept end to end (conservative). Routes are ordered by
+    transfer energy per GB.
     """
     from topology.paths import candidate_paths, roadm_of
 
@@ -155,10 +115,18 @@ def network_data(
                             p.nodes, p.fibres, p.energy_kwh_per_gb, p.length_km, p.mode, p.power_w
                         )
                     )
-                else:
-                    regen = _regenerated(graph, p.nodes, p.fibres)
-                    if regen is not None:
-                        found.append(regen)
+                elif p.regen_at is not None:
+                    found.append(
+                        Route(
+                            p.nodes,
+                            p.fibres,
+                            p.energy_kwh_per_gb,
+                            p.length_km,
+                            p.energy_mode,
+                            p.power_w,
+                            tuple(p.regen_at),
+                        )
+                    )
             routes[(o, s)] = tuple(sorted(found, key=lambda r: r.energy_kwh_per_gb))
     free: dict[str, frozenset[int]] = {}
     for _, _, d in graph.edges(data=True):

@@ -226,3 +226,16 @@ def test_operational_tree_of_every_kind_is_schema_valid(kind: str) -> None:
     assert schema.validate(operational(cfg, prof), state=True) == []
     types = xp(operational(cfg, prof), "//p:component/p:state/p:type/text()")
     assert "oc-platform-types:CHASSIS" in types and "oc-platform-types:POWER_SUPPLY" in types
+
+
+def test_default_operations(tp: DeviceProfile) -> None:
+    cfg = initial_config(tp)
+    with_freq = apply_edit(cfg, edit(och("och-1", "<frequency>193100000</frequency>")))
+    none = apply_edit(with_freq, edit(och("och-1", "<frequency>1</frequency>")), "none")
+    assert xp(none, "//t:frequency/text()") == ["193100000"]  # "none" sets no leaf
+    gone = apply_edit(with_freq, edit(och("och-1", '<frequency nc:operation="remove"/>')), "none")
+    assert xp(gone, "//t:frequency") == []
+    only = apply_edit(with_freq, edit(och("och-2", "<frequency>193200000</frequency>")), "replace")
+    assert xp(only, "//p:component/p:name/text()") == ["och-2"]
+    with pytest.raises(EditError):
+        apply_edit(cfg, edit(""), "bogus")

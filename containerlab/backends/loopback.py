@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import socket
 
-from containerlab.backends import LabBusyError
-
 __all__ = ["HOST", "allocate_ports", "port_free"]
 
 HOST = "127.0.0.1"
@@ -39,13 +37,3 @@ def port_free(port: int, host: str = HOST) -> bool:
         except OSError:
             return False
     return True
-
-
-def check_ports(ports: dict[str, int], lab_path: str) -> None:
-    """:class:`LabBusyError` naming the node whose fixed port is taken."""
-    for node, port in ports.items():
-        if not port_free(port):
-            raise LabBusyError(
-                f"port {HOST}:{port} for node {node} is already in use (an earlier run?): "
-                f"run `fsor lab down {lab_path}` or free the port"
-            )

@@ -174,7 +174,7 @@ def load_electricity_maps(
 def load_grid_directory(
     directory: str | Path,
     *,
-    start: datetime | str,
+    start: datetime | str | None = None,
     hours: int = 24,
     intensity: str = "direct",
     names: Mapping[str, str] | None = None,
@@ -184,8 +184,9 @@ def load_grid_directory(
 ) -> Signals:
     """Load every ``<ZONE>_<year>_carbon_intensity_hourly.csv`` (+ prices) in ``directory``.
 
-    Regions are renamed by ``names`` (default :data:`GRID_2023_REGIONS`:
-    DE-LU → DE, JP-TK → JP, US-CAL-CISO → CA; other zones keep their prefix).
+    ``start`` defaults to each file's first timestamp. Regions are renamed by
+    ``names`` (default :data:`GRID_2023_REGIONS`: DE-LU → DE, JP-TK → JP,
+    US-CAL-CISO → CA; other zones keep their prefix).
     Prices are converted to EUR/MWh with ``eur_per`` (default
     :data:`ECB_2023_EUR_PER`, annual-average rates: an approximation).
     """

@@ -190,6 +190,26 @@ class Signals:
                 return i
         raise InputError(self.source, "slots", t.isoformat(), "expected a slot start time")
 
+    def between(self, start: datetime, end: datetime) -> Signals:
+        """The slots with ``start <= t < end`` (filled entries kept for those slots).
+
+        Raises :class:`InputError` when no slot is in the range.
+        """
+        a, b = _utc(start), _utc(end)
+        keep = [i for i, t in enumerate(self.slots) if a <= t < b]
+        if not keep:
+            raise InputError(
+                self.source,
+                "slots",
+                f"{a.isoformat()}..{b.isoformat()}",
+                f"expected a range within {self.slots[0].isoformat()}.."
+                f"{self.slots[-1].isoformat()}",
+            )
+        lo, hi = keep[0], keep[-1] + 1
+        data = {k: v[lo:hi] for k, v in self.data.items()}
+        filled = tuple(f for f in self.filled if a <= f.slot < b)
+        return replace(self, slots=self.slots[lo:hi], data=data, filled=filled)
+
     def with_series(self, region: str, dim: str, values: Sequence[float]) -> Signals:
         """A copy with one series replaced (e.g. a new forecast before a re-plan).
 

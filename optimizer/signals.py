@@ -29,8 +29,9 @@ Formats
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+import inspect
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -164,39 +165,61 @@ def default_signals(date: str = "2025-07-01", policy: str = "ffill") -> Signals:
     return load_orca_csv(DATA_DIR / "orca_table_v.csv", date=date, policy=policy)
 
 
-def load_signals(path: str | Path, **opts: Any) -> Signals:
+def load_signals(
+    path: str | Path, *, policy: str = "ffill", date: str | None = None, **opts: Any
+) -> Signals:
     """Load signals from ``path``, choosing the loader by content.
 
     JSON → :func:`load_carbon_aware_json`; a CSV whose header has ``hour_utc``
     → :func:`load_orca_csv`; ``Datetime (UTC)`` → :func:`load_electricity_maps`
     (``opts``: region, start, hours, price_csv, ...); ``timestamp,region,dimension``
     → :func:`load_long_csv`; a directory → :func:`load_grid_directory`.
-    ``opts`` go to the chosen loader (``policy`` to all).
+    ``date`` ("YYYY-MM-DD") selects one UTC day in every format (for the
+    Electricity Maps files: ``start`` at that midnight, 24 hours unless ``hours``
+    is given). Other ``opts`` go to the chosen loader; one it does not take is
+    an :class:`InputError`.
     """
     p = Path(path)
+    day: tuple[datetime, datetime] | None = None
+    if date is not None:
+        t0 = _time(f"{date}T00:00:00", str(p), "date")
+        day = (t0, t0 + timedelta(days=1))
     if p.is_dir():
-        return load_grid_directory(p, **opts)
-    try:
-        head = p.read_text(encoding="utf-8-sig")[:4096]
-    except OSError as exc:
-        raise InputError(str(p), "file", str(p), f"expected a readable file ({exc})") from None
-    except UnicodeDecodeError:
-        raise InputError(str(p), "file", str(p), "expected UTF-8 text") from None
-    first = head.lstrip()[:1]
-    header = head.splitlines()[0] if head else ""
-    if first in ("[", "{"):
-        return load_carbon_aware_json(p, **opts)
-    if "hour_utc" in header:
-        return load_orca_csv(p, **opts)
-    if "Datetime (UTC)" in header:
-        return load_electricity_maps(p, **opts)
-    cols = [c.strip() for c in header.split(",")]
-    if {"timestamp", "region", "dimension", "value"} <= set(cols):
-        return load_long_csv(p, **opts)
-    raise InputError(
-        str(p),
-        "header",
-        header[:120],
-        "expected ORCA Table V, Electricity Maps, long CSV "
-        "(timestamp,region,dimension,value[,unit]) or Carbon Aware SDK JSON",
-    )
+        fn: Callable[..., Signals] = load_grid_directory
+    else:
+        try:
+            head = p.read_text(encoding="utf-8-sig")[:4096]
+        except OSError as exc:
+            raise InputError(str(p), "file", str(p), f"expected a readable file ({exc})") from None
+        except UnicodeDecodeError:
+            raise InputError(str(p), "file", str(p), "expected UTF-8 text") from None
+        header = head.splitlines()[0] if head else ""
+        cols = {c.strip() for c in header.split(",")}
+        if head.lstrip()[:1] in ("[", "{"):
+            fn = load_carbon_aware_json
+        elif "hour_utc" in header:
+            fn = load_orca_csv
+        elif "Datetime (UTC)" in header:
+            fn = load_electricity_maps
+        elif {"timestamp", "region", "dimension", "value"} <= cols:
+            fn = load_long_csv
+        else:
+            raise InputError(
+                str(p),
+                "header",
+                header[:120],
+                "expected ORCA Table V, Electricity Maps, long CSV "
+                "(timestamp,region,dimension,value[,unit]) or Carbon Aware SDK JSON",
+            )
+    takes = set(inspect.signature(fn).parameters)
+    for key in opts:
+        if key not in takes:
+            raise InputError(str(p), key, opts[key], f"expected an option of {fn.__name__}")
+    if fn is load_orca_csv:
+        return load_orca_csv(p, date=date, policy=policy)
+    if fn in (load_electricity_maps, load_grid_directory) and day is not None:
+        opts.setdefault("start", day[0])
+    signals = fn(p, policy=policy, **opts)
+    if day is not None and fn in (load_long_csv, load_carbon_aware_json):
+        signals = signals.between(*day)
+    return signals

@@ -447,3 +447,27 @@ def test_a_missing_timestamp_for_all_regions_becomes_filled_slots(tmp_path: Path
         "2025-07-01T03:00Z,A,co2eq,2\n",
     )
     assert load_long_csv(off).slot_hours == 0.5
+
+
+def test_load_signals_date_for_every_format(tmp_path: Path) -> None:
+    table = Path(__file__).resolve().parents[2] / "optimizer/data/orca_table_v.csv"
+    assert len(load_signals(table, date="2026-01-01").slots) == 2
+    grid = load_signals(GRID, date="2023-07-01")
+    assert grid.slots[0] == datetime(2023, 7, 1, tzinfo=UTC) and len(grid.slots) == 24
+    em = load_signals(GRID / "DE-LU_2023_carbon_intensity_hourly.csv", date="2023-02-01", hours=2)
+    assert em.slots[0] == datetime(2023, 2, 1, tzinfo=UTC) and len(em.slots) == 2
+    long = _write(
+        tmp_path,
+        "l.csv",
+        "timestamp,region,dimension,value\n2025-06-30T23:00Z,A,co2eq,1\n"
+        "2025-07-01T00:00Z,A,co2eq,\n2025-07-01T01:00Z,A,co2eq,3\n",
+    )
+    day = load_signals(long, date="2025-07-01")
+    assert day.series("A", "co2eq").tolist() == [1.0, 3.0]  # 00:00 filled from 23:00
+    assert [f.slot.hour for f in day.filled] == [0]
+    with pytest.raises(InputError, match="slots: expected a range within"):
+        load_signals(long, date="2025-08-01")
+    with pytest.raises(InputError, match="hours: expected an option of load_long_csv"):
+        load_signals(long, hours=3)
+    with pytest.raises(InputError, match="date: expected an ISO-8601"):
+        load_signals(long, date="July")

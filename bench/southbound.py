@@ -85,8 +85,8 @@ def bench_discovery(n: int, work: Path) -> dict[str, Any]:
     start(clab, inst)
     up_s = time.perf_counter() - t0
     try:
-        conc, ok_c = asyncio.run(_discover(clab, inst, None))
-        seq, ok_s = asyncio.run(_discover(clab, inst, 1))
+        conc, ok_c, cpu_c = asyncio.run(_discover(clab, inst, None))
+        seq, ok_s, _ = asyncio.run(_discover(clab, inst, 1))
     finally:
         runner.down(clab, instance=inst)
     return {
@@ -97,6 +97,7 @@ def bench_discovery(n: int, work: Path) -> dict[str, Any]:
         "concurrent_s": conc,
         "sequential_s": seq,
         "speedup": seq / conc,
+        "client_cpu_concurrent_s": cpu_c,
     }
 
 

@@ -287,6 +287,12 @@ async def apply_intents(
     fsor-lightpath models (so lightpaths a new plan drops are removed in the same go).
     """
     t0 = time.perf_counter()
+    reports = {d.id: d for d in discovery.devices}
+    for it in intents:
+        for dev in (*it.transponders, *it.path):
+            rep = reports.get(dev)
+            if rep is not None and not rep.reachable:
+                raise DeviceError(dev, f"cannot provision lightpath {it.id}: {rep.reason}")
     adapters = {
         d: f.adapters
         for d, f in discovery.facts.items()

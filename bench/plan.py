@@ -7,8 +7,8 @@ turn: a synthetic mapping), 24 hourly slots of Table V (2025-07-01),
 workloads from :func:`optimizer.workloads.synthetic_workloads` with origins
 at 20 ROADMs, existing traffic filling ``--occupancy`` of the channels
 (random ROADM pairs, shortest path, first fit; seeded), and per-site power
-caps at ``--power-factor`` × the mean load per
-site so that they bind. Per run: compile s (cvxpy, incl. building the
+caps at ``--power-factor`` × the mean load per site (at least 1.5 × the largest
+job's power) so that they bind. Per run: compile s (cvxpy, incl. building the
 expressions), solve s (HiGHS), gap, dual bound, LP-relaxation bound, the
 objective vs each baseline, and the re-plan time after a signal change
 (CA's co2eq +30 %, solved with the already compiled problem).
@@ -107,7 +107,9 @@ def instance(inv: Inventory, n: int, power_factor: float, seed: int = 0) -> Inst
     signals = default_signals()
     ws = synthetic_workloads(n, origins, seed, horizon=24)
     mean_kw = sum(w.energy_kwh for w in ws) / 24.0 / len(inv.sites)
-    caps = Caps(site_power_kw={s.id: power_factor * mean_kw * s.pue for s in inv.sites})
+    peak_kw = max(max(w.power_kw_per_slot(1.0)) for w in ws)
+    cap_kw = max(power_factor * mean_kw, 1.5 * peak_kw)
+    caps = Caps(site_power_kw={s.id: cap_kw * s.pue for s in inv.sites})
     return make_instance(inv, signals, ws, caps, site_caps=False)
 
 

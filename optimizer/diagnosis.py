@@ -16,6 +16,8 @@ relaxation amounts are those of the best solution found).
 
 from __future__ import annotations
 
+import warnings
+
 import cvxpy as cp
 import numpy as np
 
@@ -59,7 +61,11 @@ def _per_job(inst: Instance) -> list[Relaxation]:
 
 def _run(problem: cp.Problem, time_limit: float) -> bool:
     try:
-        problem.solve(solver=FsorHighs(), time_limit=time_limit, mip_rel_gap=0.01)  # type: ignore[no-untyped-call]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            problem.solve(  # type: ignore[no-untyped-call]
+                solver=FsorHighs(), time_limit=time_limit, mip_rel_gap=0.01
+            )
     except cp.error.SolverError:
         return False
     return problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)

@@ -14,6 +14,7 @@ bound (optional), timings; an infeasible instance carries a diagnosis.
 from __future__ import annotations
 
 import time
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +59,10 @@ def _solve(
     if form.integer:
         opts["mip_rel_gap"] = float(mip_gap)
     try:
-        form.problem.solve(solver=_SOLVER, **opts)  # type: ignore[no-untyped-call]
+        with warnings.catch_warnings():
+            # cvxpy warns on optimal_inaccurate, which is how a time-limited incumbent returns
+            warnings.simplefilter("ignore", UserWarning)
+            form.problem.solve(solver=_SOLVER, **opts)  # type: ignore[no-untyped-call]
     except cp.error.SolverError as exc:
         wall = time.perf_counter() - t0
         return _Raw("error", np.zeros(0), None, None, None, 0.0, wall, f"solver: {exc}")

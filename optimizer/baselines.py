@@ -64,7 +64,15 @@ from optimizer.plan import (
 )
 from topology.errors import InputError
 
-__all__ = ["BASELINES", "LOCAL_DIMS", "co2_only", "first_fit", "run_baseline", "sequential"]
+__all__ = [
+    "BASELINES",
+    "LOCAL_DIMS",
+    "co2_only",
+    "first_fit",
+    "run_baseline",
+    "sequential",
+    "zone_burdens",
+]
 
 #: Dimensions whose burden falls in a local zone (production region or data centre).
 LOCAL_DIMS: tuple[str, ...] = ("so2eq", "co", "no2", "pm25", "water", "price")
@@ -78,11 +86,27 @@ def _violations(caps: Sequence[CapUse]) -> list[Relaxation]:
     return out
 
 
+def zone_burdens(inst: Instance, plan: Plan) -> dict[tuple[str, str], float]:
+    """(dimension, zone key) → the plan's burden there, from ``plan.burdens``.
+
+    Zone keys as in the caps: ``global`` for co2eq, the grid region for
+    so2eq/co, the site id for no2, pm25, price, water. Compare two plans'
+    results to see which local burdens one raises over the other.
+    """
+    sites = {s.id: s for s in inst.sites}
+    out: dict[tuple[str, str], float] = defaultdict(float)
+    for b in plan.burdens:
+        for dim, v in b.burdens.items():
+            out[(dim, zone_key(dim, sites[b.site]))] += float(v)
+    return dict(out)
+
+
 def _local_summary(inst: Instance, energy: npt.NDArray[np.float64]) -> str:
     """'dim zone=value' for the local dimensions, largest zone first."""
     parts = []
+    dims = inst.dims()
     for dim in LOCAL_DIMS:
-        if dim not in inst.dims():
+        if dim not in dims:
             continue
         per: dict[str, float] = defaultdict(float)
         for d, s in enumerate(inst.sites):

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from optimizer.accounting import account
-from optimizer.baselines import BASELINES, co2_only, first_fit, run_baseline, sequential
+from optimizer.baselines import (
+    BASELINES,
+    co2_only,
+    first_fit,
+    run_baseline,
+    sequential,
+    zone_burdens,
+)
 from optimizer.caps import Caps, Weights, caps_from_dict
 from optimizer.formulation import min_transfer_kwh
 from optimizer.inputs import make_instance
@@ -196,3 +203,15 @@ def test_sequential_greedy_placement_matches_first_fit_without_network() -> None
     _check_same_accounting(inst, p)
     with pytest.raises(InputError, match="placement: expected milp or greedy"):
         sequential(inst, placement="magic")
+
+
+def test_zone_burdens_show_which_local_burdens_co2_only_raises() -> None:
+    inst = _line_instance(n=2, deadline=2)
+    greedy = co2_only(inst)
+    zb = zone_burdens(inst, greedy)
+    assert zb[("co2eq", "global")] == pytest.approx(greedy.total_burden("co2eq"))
+    # everything went to the green site: its local NO2 burden is 50 µg/m³ per kWh
+    assert zb[("no2", "dc-c")] == pytest.approx(
+        50.0 * sum(b.burdens["co2eq"] / 10.0 for b in greedy.burdens)
+    )
+    assert ("no2", "dc-b") not in zb

@@ -64,13 +64,14 @@ def start(clab: Path, instance: str) -> None:
     runner.up(clab, backend="loopback", instance=instance)
 
 
-async def _discover(clab: Path, instance: str, concurrency: int | None) -> tuple[float, int]:
+async def _discover(clab: Path, instance: str, concurrency: int | None) -> tuple[float, int, float]:
     seed = seed_from_lab(clab, instance)
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     res = await discover(
         seed, SessionOptions(known_hosts=seed.known_hosts), concurrency=concurrency
     )
-    return time.perf_counter() - t0, sum(d.reachable for d in res.devices)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return wall, sum(d.reachable for d in res.devices), cpu
 
 
 def bench_discovery(n: int, work: Path) -> dict[str, Any]:

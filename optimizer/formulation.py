@@ -98,7 +98,9 @@ def build(inst: Instance, integer: bool = True, elastic: str | None = None) -> F
 
     ``elastic="caps"``: every cap row (and fibre capacity) gets a slack ≥ 0 and
     the objective becomes Σ slack/|limit| (diagnosis); ``elastic="workload"``:
-    caps stay hard, workloads may be left out and the objective is their count.
+    caps stay hard, workloads may be left out and the objective is their count;
+    ``elastic="scale"``: class counts become ``alpha * m_c`` and alpha is maximised
+    (use with ``integer=False``: the FSOR region along the workload mix).
     """
     slacks: dict[str, cp.Variable] = {}
     S, T = len(inst.sites), inst.horizon
@@ -115,7 +117,11 @@ def build(inst: Instance, integer: bool = True, elastic: str | None = None) -> F
     counts = np.array([c.count for c in inst.classes], dtype=float)
     ub = cp.Parameter(nx_, nonneg=True, name="ub")
     params["ub"] = ub
-    if elastic == "workload":
+    if elastic == "scale":
+        alpha = cp.Variable(nonneg=True, name="alpha")
+        slacks["scale"] = alpha
+        cons += [C @ x == alpha * counts, x >= 0, x <= ub]
+    elif elastic == "workload":
         shed = cp.Variable(len(inst.classes), nonneg=True, name="shed")
         slacks["workload"] = shed
         cons += [C @ x + shed == counts, x >= 0, x <= ub]
@@ -294,7 +300,9 @@ def build(inst: Instance, integer: bool = True, elastic: str | None = None) -> F
         slacks=slacks,
     )
     set_parameters(form, inst)
-    if elastic == "workload":
+    if elastic == "scale":
+        form.problem = cp.Problem(cp.Maximize(slacks["scale"]), cons)
+    elif elastic == "workload":
         form.problem = cp.Problem(cp.Minimize(cp_sum(slacks["workload"])), cons)
     elif elastic == "caps":
         terms = []

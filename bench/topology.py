@@ -37,14 +37,15 @@ def _bench(name: str, max_pairs: int | None) -> dict[str, Any]:
     t2 = time.perf_counter()
     roadms = sorted(r.id for r in inv.roadms)
     pairs = list(itertools.combinations(roadms, 2))[:max_pairs]
-    n_paths = reach_ok = no_channel = 0
+    n_paths = reach_ok = translucent = 0
     for s, t in pairs:
         paths = candidate_paths(g, s, t, k=K)
         n_paths += len(paths)
         reach_ok += bool(paths) and paths[0].reach_ok
-        no_channel += bool(paths) and not paths[0].free_channels
+        translucent += bool(paths) and not paths[0].reach_ok and paths[0].regen_at is not None
     t3 = time.perf_counter()
-    sub = fibre_graph(g)
+    sub = nx.Graph(fibre_graph(g))  # the baseline gets the ROADM graph built once, untimed
+    t3b = time.perf_counter()
     for s, t in pairs:
         list(itertools.islice(nx.shortest_simple_paths(sub, s, t, weight="length_km"), K))
     t4 = time.perf_counter()
@@ -59,9 +60,10 @@ def _bench(name: str, max_pairs: int | None) -> dict[str, Any]:
         "paths": n_paths,
         "paths_s": t3 - t2,
         "ms_per_pair": 1000 * (t3 - t2) / max(len(pairs), 1),
-        "yen_only_s": t4 - t3,
-        "ratio_vs_yen": (t3 - t2) / max(t4 - t3, 1e-9),
+        "yen_only_s": t4 - t3b,
+        "ratio_vs_yen": (t3 - t2) / max(t4 - t3b, 1e-9),
         "best_reach_ok": reach_ok,
+        "best_translucent": translucent,
     }
 
 

@@ -38,7 +38,7 @@ from itertools import islice, pairwise
 import networkx as nx
 
 from topology.build import fibre_graph
-from topology.energy import J_PER_KWH, lightpath_power_w, roadm_channels
+from topology.energy import J_PER_KWH, lightpath_power_breakdown_w, roadm_channels
 from topology.errors import InputError
 from topology.model import EnergyParams, TransceiverMode
 
@@ -142,7 +142,7 @@ def regeneration_points(
 
 
 def _translucent(
-    graph: nx.Graph, nodes: tuple[str, ...], lengths: list[float], modes: Sequence[TransceiverMode]
+    nodes: tuple[str, ...], lengths: list[float], modes: Sequence[TransceiverMode], line_w: float
 ) -> tuple[TransceiverMode, float, tuple[str, ...] | None]:
     """Best regenerated option: highest rate, then lowest power; fallback if none is possible."""
     best: tuple[TransceiverMode, float, tuple[str, ...]] | None = None
@@ -150,12 +150,12 @@ def _translucent(
         regen = regeneration_points(lengths, nodes, m.reach_km)
         if regen is None:
             continue
-        power = lightpath_power_w(graph, nodes, m) + 2 * m.power_w * len(regen)
+        power = line_w + 2 * m.power_w * (1 + len(regen))
         if best is None or (m.line_rate_gbps, -power) > (best[0].line_rate_gbps, -best[1]):
             best = (m, power, regen)
     if best is None:
         fallback = best_mode(modes, float("inf"))[1]
-        return fallback, lightpath_power_w(graph, nodes, fallback), None
+        return fallback, line_w + 2 * fallback.power_w, None
     return best
 
 
@@ -192,10 +192,13 @@ def _describe(
         else frozenset(range(roadm_channels(graph, nodes[0])))
     )
     feasible, used = best_mode(modes, length)
-    power = lightpath_power_w(graph, nodes, used)
+    parts = lightpath_power_breakdown_w(graph, nodes, used)
+    line_w = parts["amplifiers"] + parts["roadms"]  # the same for every mode
+    power = line_w + parts["transponders"]
     regen: tuple[str, ...] | None = ()
     if feasible is None:
-        used, power, regen = _translucent(graph, nodes, [e["length_km"] for e in edges], modes)
+        lengths = [e["length_km"] for e in edges]
+        used, power, regen = _translucent(nodes, lengths, modes, line_w)
     return CandidatePath(
         nodes=nodes,
         fibres=tuple(e["id"] for e in edges),
@@ -233,7 +236,7 @@ def candidate_paths(
     modes = _modes_for(graph, src, dst, reach_table)
     if src == dst:
         return (_describe(graph, (src,), modes),)
-    sub = fibre_graph(graph)
+    sub = nx.Graph(fibre_graph(graph))  # a concrete copy: Yen on a view is ~2x slower
     try:
         routes = list(islice(nx.shortest_simple_paths(sub, src, dst, weight="length_km"), k))
     except nx.NetworkXNoPath:

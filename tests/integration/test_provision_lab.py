@@ -159,3 +159,50 @@ def test_dry_run_changes_nothing_and_shows_the_diff(ring: tuple[Path, str]) -> N
             assert terminal_device.NS and wavelength_router.NS
 
     asyncio.run(go())
+
+
+def test_apply_cli_dry_run_then_apply_then_idempotent(
+    ring: tuple[Path, str], tmp_path: Path
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    plan = {
+        "status": "optimal",
+        "lightpaths": [
+            {
+                "workload": "cli",
+                "path": ["r0", "r1"],
+                "frequency_thz": 193.4,
+                "transponders": ["tp-r0-1", "tp-r1-1"],
+            }
+        ],
+    }
+    f = tmp_path / "plan.json"
+    f.write_text(json.dumps(plan))
+    base = [
+        sys.executable,
+        "-m",
+        "controller",
+        "apply",
+        str(f),
+        "--lab",
+        str(ring[0]),
+        "--lab-instance",
+        ring[1],
+        "--json",
+    ]
+
+    def run(*extra: str) -> dict[str, object]:
+        out = subprocess.run([*base, *extra], capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        doc: dict[str, object] = json.loads(out.stdout)
+        return doc
+
+    dry = run("--dry-run")
+    assert dry["dry_run"] is True and dry["changed"] == ["r0", "r1", "tp-r0-1", "tp-r1-1"]
+    assert run()["changed"] == dry["changed"]
+    assert run()["changed"] == []
+    f.write_text(json.dumps({"lightpaths": []}))
+    assert run()["changed"] == dry["changed"]  # removal touches the same devices

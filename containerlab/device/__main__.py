@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
-import importlib.util
 import logging
 import os
 import signal
@@ -13,30 +12,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-
-def _light_errors() -> None:
-    """Load ``topology.errors`` without ``topology/__init__`` (networkx: +0.4 s, +20 MB).
-
-    The module object is registered under its real name, so a later ``import topology`` reuses
-    it and the exception classes stay the same objects.
-    """
-    if "topology.errors" in sys.modules or "topology" in sys.modules:
-        return
-    spec = importlib.util.find_spec("topology")
-    if spec is None or not spec.submodule_search_locations:
-        return
-    path = Path(next(iter(spec.submodule_search_locations))) / "errors.py"
-    err_spec = importlib.util.spec_from_file_location("topology.errors", path)
-    if err_spec is None or err_spec.loader is None:
-        return
-    module = importlib.util.module_from_spec(err_spec)
-    sys.modules["topology.errors"] = module
-    err_spec.loader.exec_module(module)
-
-
-_light_errors()
-
-from topology.errors import FsorError, InputError  # noqa: E402
+from topology.errors import FsorError, InputError
 
 __all__ = ["main"]
 

@@ -232,12 +232,7 @@ def up(
                 node, nd, host_key, netns.exec_prefix(nd["namespace"]) if nd["namespace"] else []
             )
             _write_state(doc)
-        (sdir / "known_hosts").write_text(
-            "".join(
-                nd.get("known_hosts_line") or f"[{nd['host']}]:{nd['port']} {pub}" + "\n"
-                for nd in doc["nodes"]
-            )
-        )
+        (sdir / "known_hosts").write_text(known_hosts_text(doc["nodes"], pub))
         limit = timeout if timeout is not None else 30.0 + 1.5 * len(lab.nodes)
         with ThreadPoolExecutor(max_workers=min(32, len(lab.nodes))) as pool:
             results = list(pool.map(lambda nd: _wait(nd, limit), doc["nodes"]))
@@ -372,3 +367,18 @@ def netns_leftovers(file: str | Path, instance: str | None = None) -> list[str]:
     """Namespaces of this lab that still exist (for tests and ``status``)."""
     lab = load(file)
     return netns.leftover_namespaces(instance or lab.name, [n.name for n in lab.nodes])
+
+
+def known_hosts_text(nodes: list[dict[str, Any]], public_key: str) -> str:
+    """One known_hosts line per node: its own line (netconfd nodes) or the lab's shared key.
+
+    >>> print(known_hosts_text([{"host": "127.0.0.1", "port": 2001, "known_hosts_line": "[h]:1 k"},
+    ...                         {"host": "127.0.0.1", "port": 2002}], "ssh-ed25519 AAA"), end="")
+    [h]:1 k
+    [127.0.0.1]:2002 ssh-ed25519 AAA
+    """
+    lines = (
+        (nd.get("known_hosts_line") or f"[{nd['host']}]:{nd['port']} {public_key}").strip()
+        for nd in nodes
+    )
+    return "".join(line + "\n" for line in lines)

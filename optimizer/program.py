@@ -32,6 +32,8 @@ from optimizer.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unas
 __all__ = ["Planner", "plan"]
 
 _SOLVER = FsorHighs()
+#: extra HiGHS options for every solve (tuning hook used by bench/plan.py)
+HIGHS_OPTIONS: dict[str, object] = {}
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ def _solve(
     t0 = time.perf_counter()
     _SOLVER.start = start
     opts: dict[str, object] = {"time_limit": float(time_limit), "threads": threads}
+    opts.update(HIGHS_OPTIONS)
     if form.integer:
         opts["mip_rel_gap"] = float(mip_gap)
     try:

@@ -157,7 +157,10 @@ def _burdens(doc: Mapping[str, Any]) -> list[str]:
         if moved:
             lines.append(
                 "  local zones, joint vs co2-only: "
-                + ", ".join(f"{d}@{z} {r * 100:+.0f}%" for r, d, z in moved[:4] + moved[-2:])
+                + ", ".join(
+                    f"{d}@{z} {r * 100:+.0f}%"
+                    for r, d, z in moved[:4] + [m for m in moved[-2:] if m not in moved[:4]]
+                )
             )
     for n in names:
         p = bases[n]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 import time
@@ -85,6 +86,10 @@ def _up(lab: str, backend: str) -> tuple[str, str]:
     return inst, chosen
 
 
+def _kv(d: Mapping[str, Any], suffix: str) -> str:
+    return ", ".join(f"{k} {v}{suffix}" for k, v in d.items()) or "none"
+
+
 def _inputs(found: DiscoveryResult, date: str, n: int, seed: int) -> tuple[Any, dict[str, Any]]:
     """The demo instance on the discovered inventory, and a description of its inputs."""
     from optimizer.caps import caps_from_dict
@@ -125,8 +130,9 @@ def _inputs(found: DiscoveryResult, date: str, n: int, seed: int) -> tuple[Any, 
         f"{', '.join(w.id for w in orca)} (real) + {len(synth)} SYNTHETIC "
         f"(seed {seed}, {POWER_KW[0]:g}-{POWER_KW[1]:g} kW, 1-4 h, "
         f"{DATA_IN_GB[0]:g}-{DATA_IN_GB[1]:g} GB in, origins {'/'.join(origins)})",
-        f"caps: SYNTHETIC demo caps: power {raw['site_power']}, water/day "
-        f"{raw['site_water_per_day']}, zone {zc} (horizon); lab site caps: {site_caps}",
+        f"caps: SYNTHETIC demo caps: power {_kv(raw['site_power'], '/slot')}; water "
+        f"{_kv(raw['site_water_per_day'], '/day')}; zone {zc} (horizon); lab site caps: "
+        f"{site_caps}",
     ]
     doc = {
         "date": date,
@@ -324,7 +330,13 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     t: dict[str, float] = {}
     _say(f"bringing {args.lab} up")
     t0 = time.perf_counter()
-    inst, chosen = _up(args.lab, args.backend)
+    quiet = logging.getLogger("paramiko.transport")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # the runner's readiness probes reset SSH sockets
+    try:
+        inst, chosen = _up(args.lab, args.backend)
+    finally:
+        quiet.setLevel(level)
     t["up_s"] = time.perf_counter() - t0
     try:
         r = asyncio.run(_spine(args.lab, inst, args, t))

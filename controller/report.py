@@ -179,7 +179,9 @@ def _caps(doc: Mapping[str, Any]) -> list[str]:
     for r in rows[:6]:
         mark = "*" if r["binding"] else " "
         lines.append(
-            f"  {mark} {r['cap']} {r['zone']} {str(r.get('slot') or '')[:16]}: "
+            f"  {mark} {r['cap']} {r['zone']}"
+            + (f" {str(r['slot'])[:16]}" if r.get("slot") else "")
+            + f": "
             f"{_g(r['value'])} / {_g(r['limit'])} {r['unit']} ({r['util'] * 100:.1f} %)"
         )
     if len(rows) > 6:

@@ -81,6 +81,10 @@ def _g(x: float) -> str:
     return f"{x:.4g}" if abs(x) < 1e5 else f"{x:.3g}"
 
 
+def _num(x: Any) -> str:
+    return "n/a" if x is None else _g(float(x))
+
+
 def _broken(plan: Mapping[str, Any]) -> str:
     count: dict[str, int] = defaultdict(int)
     for r in plan.get("diagnosis", []):
@@ -119,11 +123,16 @@ def _placements(doc: Mapping[str, Any]) -> list[str]:
     for p in plan.get("placements", []):
         hours[str(p["start"])[11:16]][p["site"]].append(str(p["workload"]))
     lines = [
-        f"joint plan: {plan['status']}, objective {_g(plan.get('objective') or 0.0)}, gap "
+        f"joint plan: {plan['status']}, objective {_num(plan.get('objective'))}, gap "
         f"{(plan.get('gap') or 0.0) * 100:.2f} %, solve {plan['timings']['solve_s']:.2f} s; "
         f"{len(plan.get('placements', []))} placements, {len(plan.get('lightpaths', []))} "
         "lightpaths; starts per hour:"
     ]
+    for r in plan.get("diagnosis", [])[:6]:
+        lines.append(
+            f"  must move: {r['cap']} {r['site_or_zone']} {r.get('slot') or ''} by "
+            f"{_g(float(r['needed_relaxation']))} {r['unit']}"
+        )
     for h, by_site in sorted(hours.items()):
         lines.append(
             f"  {h}  " + " | ".join(f"{s}: {' '.join(w)}" for s, w in sorted(by_site.items()))

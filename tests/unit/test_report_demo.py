@@ -115,3 +115,14 @@ def test_write_figure_png(tmp_path: Path) -> None:
     data = out.read_bytes()
     assert out == tmp_path / "demo.png"
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_infeasible_joint_plan_says_which_cap_must_move(tmp_path: Path) -> None:
+    doc = _doc()
+    doc["plan"] = Plan(
+        "infeasible", diagnosis=(Relaxation("power", "dc-a", None, 5.0, "kW"),)
+    ).to_json()
+    lines = report_text(doc).splitlines()
+    assert any(ln.startswith("joint plan: infeasible, objective n/a") for ln in lines)
+    assert any(ln.startswith("  must move: power dc-a") and "by 5 kW" in ln for ln in lines)
+    assert write_figure(doc, tmp_path / "f.png").stat().st_size > 0

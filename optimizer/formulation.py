@@ -93,7 +93,12 @@ def _options(
     return options, list(groups), gof
 
 
-def build(inst: Instance, integer: bool = True, elastic: str | None = None) -> Formulation:
+def build(
+    inst: Instance,
+    integer: bool = True,
+    elastic: str | None = None,
+    integer_lightpaths: bool = False,
+) -> Formulation:
     """Build the cvxpy problem for ``inst`` (parameters set from ``inst``).
 
     ``elastic="caps"``: every cap row (and fibre capacity) gets a slack ≥ 0 and
@@ -101,6 +106,8 @@ def build(inst: Instance, integer: bool = True, elastic: str | None = None) -> F
     caps stay hard, workloads may be left out and the objective is their count;
     ``elastic="scale"``: class counts become ``alpha * m_c`` and alpha is maximised
     (use with ``integer=False``: the FSOR region along the workload mix).
+    ``integer_lightpaths``: lightpath counts ``n`` integral too (default: continuous;
+    placements are integral, routes are chosen by the assignment step).
     """
     slacks: dict[str, cp.Variable] = {}
     S, T = len(inst.sites), inst.horizon
@@ -148,7 +155,7 @@ def build(inst: Instance, integer: bool = True, elastic: str | None = None) -> F
     route_rows: list[tuple[tuple[str, ...], int]] = []
     if route_cols:
         nn = len(route_cols)
-        n = cp.Variable(nn, integer=integer, name="n")
+        n = cp.Variable(nn, integer=integer and integer_lightpaths, name="n")
         v = cp.Variable(nn, nonneg=True, name="v")
         G = len(groups)
         Gn = sp.csr_matrix((np.ones(nn), ([g for g, _ in route_cols], range(nn))), shape=(G, nn))

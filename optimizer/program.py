@@ -13,6 +13,7 @@ bound (optional), timings; an infeasible instance carries a diagnosis.
 
 from __future__ import annotations
 
+import contextvars
 import time
 import warnings
 from collections import defaultdict
@@ -32,6 +33,7 @@ from optimizer.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unas
 __all__ = ["Planner", "plan"]
 
 _SOLVER = FsorHighs()
+_WARMING: contextvars.ContextVar[bool] = contextvars.ContextVar("fsor_warming", default=False)
 #: extra HiGHS options for every solve (tuning hook used by bench/plan.py)
 HIGHS_OPTIONS: dict[str, object] = {}
 
@@ -83,7 +85,7 @@ def _solve(
         x = np.rint(np.asarray(form.x.value, dtype=float)).astype(int)
         n = None
         if form.n is not None:
-            n = np.rint(np.asarray(form.n.value, dtype=float)).astype(int)
+            n = np.asarray(form.n.value, dtype=float)
         if not form.integer:
             bound = float(form.problem.value)
             gap = 0.0
@@ -100,6 +102,27 @@ def _solve(
     return _Raw("error", np.zeros(0), None, gap, bound, compile_s, solve_s, msg)
 
 
+def round_counts(shares: list[float], total: int) -> list[int]:
+    """Integral counts summing to ``total``, close to ``shares`` (largest remainder).
+
+    >>> round_counts([0.6, 1.4, 0.0], 2), round_counts([0.5, 0.5], 1), round_counts([], 0)
+    ([1, 1, 0], [1, 0], [])
+    """
+    if not shares:
+        return []
+    vals = [max(v, 0.0) for v in shares]
+    base = [int(np.floor(v + 1e-6)) for v in vals]
+    while sum(base) > total:
+        i = max(range(len(base)), key=lambda k: (base[k] - vals[k], base[k]))
+        base[i] -= 1
+    rest = sorted(range(len(vals)), key=lambda k: (-(vals[k] - base[k]), k))
+    for i in rest[: max(total - sum(base), 0)]:
+        base[i] += 1
+    while sum(base) < total:
+        base[0] += 1
+    return base
+
+
 class Planner:
     """A compiled joint program; ``solve`` re-plans by rewriting parameters only.
 
@@ -108,12 +131,21 @@ class Planner:
     instance : the instance to compile.
     max_cuts : re-solves allowed when the wavelength-assignment step blocks.
     threads : HiGHS threads.
+    integer_lightpaths : make the lightpath counts per route integral in the MILP
+        (default; ``False``: continuous, the assignment step rounds them into routes).
     """
 
-    def __init__(self, instance: Instance, *, max_cuts: int = 3, threads: int = 2) -> None:
+    def __init__(
+        self,
+        instance: Instance,
+        *,
+        max_cuts: int = 3,
+        threads: int = 2,
+        integer_lightpaths: bool = True,
+    ) -> None:
         t0 = time.perf_counter()
         self.instance = instance
-        self.form = build(instance)
+        self.form = build(instance, integer_lightpaths=integer_lightpaths)
         self.build_s = time.perf_counter() - t0
         self.max_cuts = max_cuts
         self.threads = threads
@@ -143,7 +175,8 @@ class Planner:
         """Solve (after rewriting parameters from ``instance`` if given) and return the plan.
 
         ``warm``: a plan to start from (MIP start), the name of a baseline in
-        :data:`optimizer.baselines.BASELINES` to compute one, or ``None``. A
+        :data:`optimizer.baselines.BASELINES` to compute one, ``"auto"`` (first-fit,
+        else sequential), or ``None``. A
         start that is incomplete or breaks a cap is ignored by HiGHS. A
         re-plan also starts from the previous solution (cvxpy's solver cache).
         """
@@ -157,7 +190,7 @@ class Planner:
         compile_s = build_s
         solve_s = assign_s = warm_s = 0.0
         t_w = time.perf_counter()
-        start = self._start(inst, warm)
+        start = self._start(inst, warm, time_limit)
         warm_s = time.perf_counter() - t_w
         for attempt in range(self.max_cuts + 1):
             raw = _solve(
@@ -228,19 +261,44 @@ class Planner:
 
     # -- warm start ------------------------------------------------------------
 
-    def _start(self, inst: Instance, warm: Plan | str | None) -> dict[int, np.ndarray] | None:
-        """Variable values of a plan (or a named baseline's plan) as a MIP start."""
+    @staticmethod
+    def _complete(inst: Instance, p: Plan) -> bool:
+        n = sum(c.count for c in inst.classes)
+        return len(p.placements) == n and not p.unassigned and not p.violated
+
+    def _start(
+        self, inst: Instance, warm: Plan | str | None, time_limit: float = 60.0
+    ) -> dict[int, np.ndarray] | None:
+        """Variable values of a plan (or a named baseline's plan) as a MIP start.
+
+        ``"auto"``: the first-fit baseline's plan, or, when it rejects workloads or
+        breaks a cap, the sequential baseline's (given a quarter of the time limit).
+        """
         if warm is None or not self.form.integer:
             return None
         if isinstance(warm, str):
+            if _WARMING.get():
+                return None  # a baseline solving its own program: no nested warm start
             try:
-                from optimizer.baselines import BASELINES
+                from optimizer.baselines import BASELINES, sequential
             except ImportError:
                 return None
-            if warm not in BASELINES:
-                return None
-            warm = BASELINES[warm](inst)
-        if len(warm.placements) != sum(c.count for c in inst.classes) or warm.unassigned:
+            names = ("first-fit", "sequential") if warm == "auto" else (warm,)
+            for name in names:
+                if name not in BASELINES:
+                    return None
+                token = _WARMING.set(True)
+                try:
+                    if name == "sequential":
+                        cand = sequential(inst, time_limit=max(time_limit / 4, 1.0))
+                    else:
+                        cand = BASELINES[name](inst)
+                finally:
+                    _WARMING.reset(token)
+                if self._complete(inst, cand):
+                    return self._start(inst, cand)
+            return None
+        if not self._complete(inst, warm):
             return None
         form, net = self.form, inst.network
         cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
@@ -319,16 +377,19 @@ class Planner:
         per_slot: dict[int, list[Request]] = defaultdict(list)
         owner: dict[int, tuple[int, tuple[str, ...]]] = {}
         key = 0
-        assert raw.n is not None or not form.route_cols
+        by_group: dict[int, list[tuple[int, float]]] = defaultdict(list)
         for k, (g, r) in enumerate(form.route_cols):
-            cnt = int(raw.n[k]) if raw.n is not None else 0
+            by_group[g].append((r, float(raw.n[k]) if raw.n is not None else 0.0))
+        for g, shares in by_group.items():
             o, d, t = form.groups[g]
             routes = net.routes[(o, inst.sites[d].id)]
-            alts = tuple(rt.fibres for i, rt in enumerate(routes) if i != r)
-            for _ in range(max(cnt, 0)):
-                per_slot[t].append(Request(key, routes[r].fibres, alts))
-                owner[key] = (g, routes[r].fibres)
-                key += 1
+            counts = round_counts([v for _, v in shares], len(members.get(g, [])))
+            for (r, _v), cnt in zip(shares, counts, strict=True):
+                alts = tuple(rt.fibres for i, rt in enumerate(routes) if i != r)
+                for _ in range(cnt):
+                    per_slot[t].append(Request(key, routes[r].fibres, alts))
+                    owner[key] = (g, routes[r].fibres)
+                    key += 1
         lightpaths: list[Lightpath] = []
         blocked: list[Unassigned] = []
         cuts: dict[tuple[str, int], int] = defaultdict(int)

@@ -1,8 +1,9 @@
 """An asyncio pool of long-lived NETCONF sessions over ncclient (the thin I/O shell).
 
 One ncclient session per device; every blocking call crosses into one
-:class:`~concurrent.futures.ThreadPoolExecutor` sized to the device count. ncclient's
-polling tick is lowered on import of this module. Sessions reconnect with exponential
+:class:`~concurrent.futures.ThreadPoolExecutor` sized to the device count. Sessions run
+on TCP connections with Nagle's algorithm off; ncclient's polling tick is lowered on
+import of this module. Sessions reconnect with exponential
 backoff; every RPC has a timeout; :meth:`SessionPool.device_lock` serialises candidate
 edits per device. Host keys are verified against a known_hosts file unless the caller
 opts out explicitly (labs). Passwords never reach a log line or a ``repr``.
@@ -45,7 +46,11 @@ __all__ = [
 
 log = logging.getLogger("fsor.session")
 
-#: ncclient polls its transport every TICK seconds (0.1 by default): far too slow here
+#: ncclient's session thread writes a queued message only when its ``select(timeout=TICK)``
+#: returns (0.1 s by default): each RPC waits up to TICK before it is sent, and each open
+#: session wakes 1/TICK times a second. 5 ms: a trade between the two (docs/southbound.md).
+#: (Writing from the caller's thread instead was tried: a netconfd transaction test then
+#: timed out intermittently on its first RPC, cause not pinned down; ncclient's queue stays.)
 nc_session.TICK = 0.005
 
 T = TypeVar("T")

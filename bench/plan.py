@@ -139,7 +139,7 @@ def run_one(net: str, n: int, channels: int, args: argparse.Namespace) -> dict[s
     inst = instance(inv, n, args.power_factor)
     t0 = time.perf_counter()
     planner = Planner(inst, threads=args.threads)
-    first = planner.solve(time_limit=args.time_limit, mip_gap=args.mip_gap)
+    first = planner.solve(time_limit=args.time_limit, mip_gap=args.mip_gap, warm=args.warm)
     wall = time.perf_counter() - t0
     lp = planner.lp_bound(inst, time_limit=args.time_limit) if args.lp_bound else None
     t1 = time.perf_counter()
@@ -190,6 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--occupancy", type=float, default=0.5)
     p.add_argument("--power-factor", type=float, default=2.0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--warm", default="first-fit", help="MIP start: first-fit, sequential, auto")
+    p.add_argument("--name", help="results file name (default plan / plan-quick)")
     p.add_argument("--no-baselines", dest="baselines", action="store_false")
     p.add_argument("--no-lp-bound", dest="lp_bound", action="store_false")
     p.add_argument("--only", help="run one case: network,workloads,channels")

@@ -175,10 +175,11 @@ class Planner:
         """Solve (after rewriting parameters from ``instance`` if given) and return the plan.
 
         ``warm``: a plan to start from (MIP start), the name of a baseline in
-        :data:`optimizer.baselines.BASELINES` to compute one, ``"auto"`` (first-fit,
-        else sequential), or ``None``. A
-        start that is incomplete or breaks a cap is ignored by HiGHS. A
-        re-plan also starts from the previous solution (cvxpy's solver cache).
+        :data:`optimizer.baselines.BASELINES` to compute one, ``"auto"`` (the better of
+        first-fit and sequential), or ``None``. A
+        start that is incomplete or breaks a cap is ignored by HiGHS. A re-plan
+        with a named ``warm`` starts from the previous solution instead (cvxpy's
+        solver cache).
         """
         t_start = time.perf_counter()
         inst = instance or self.instance
@@ -190,7 +191,9 @@ class Planner:
         compile_s = build_s
         solve_s = assign_s = warm_s = 0.0
         t_w = time.perf_counter()
-        start = self._start(inst, warm, time_limit)
+        # re-plans start from the previous solution (cvxpy's solver cache) unless given a plan
+        named = isinstance(warm, str)
+        start = None if named and self._solves > 1 else self._start(inst, warm, time_limit)
         warm_s = time.perf_counter() - t_w
         for attempt in range(self.max_cuts + 1):
             raw = _solve(
@@ -271,8 +274,8 @@ class Planner:
     ) -> dict[int, np.ndarray] | None:
         """Variable values of a plan (or a named baseline's plan) as a MIP start.
 
-        ``"auto"``: the first-fit baseline's plan, or, when it rejects workloads or
-        breaks a cap, the sequential baseline's (given a quarter of the time limit).
+        ``"auto"``: the better complete plan of the first-fit and the sequential
+        baselines (sequential gets a quarter of the time limit).
         """
         if warm is None or not self.form.integer:
             return None
@@ -284,6 +287,7 @@ class Planner:
             except ImportError:
                 return None
             names = ("first-fit", "sequential") if warm == "auto" else (warm,)
+            best: Plan | None = None
             for name in names:
                 if name not in BASELINES:
                     return None
@@ -295,9 +299,11 @@ class Planner:
                         cand = BASELINES[name](inst)
                 finally:
                     _WARMING.reset(token)
-                if self._complete(inst, cand):
-                    return self._start(inst, cand)
-            return None
+                if self._complete(inst, cand) and (
+                    best is None or (cand.objective or np.inf) < (best.objective or np.inf)
+                ):
+                    best = cand
+            return None if best is None else self._start(inst, best)
         if not self._complete(inst, warm):
             return None
         form, net = self.form, inst.network

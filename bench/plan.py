@@ -190,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--occupancy", type=float, default=0.5)
     p.add_argument("--power-factor", type=float, default=2.0)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--warm", default="first-fit", help="MIP start: first-fit, sequential, auto")
+    p.add_argument("--warm", default="auto", help="MIP start: auto, first-fit, sequential")
     p.add_argument("--name", help="results file name (default plan / plan-quick)")
     p.add_argument("--no-baselines", dest="baselines", action="store_false")
     p.add_argument("--no-lp-bound", dest="lp_bound", action="store_false")
@@ -211,11 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_table(rows[-1:]), flush=True)
     print()
     print(format_table(rows))
-    path = write_results(
-        "plan-quick" if args.quick else "plan",
-        rows,
-        **{k: v for k, v in vars(args).items() if k != "only"},
-    )
+    name = args.name or ("plan-quick" if args.quick else "plan")
+    meta = {k: v for k, v in vars(args).items() if k not in ("only", "name")}
+    path = write_results(name, rows, **meta)
     print(f"wrote {path}")
     return 0
 

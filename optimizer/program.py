@@ -170,7 +170,7 @@ class Planner:
         mip_gap: float = 0.01,
         with_lp_bound: bool = False,
         diagnose: bool = True,
-        warm: Plan | str | None = "first-fit",
+        warm: Plan | str | None = "auto",
     ) -> Plan:
         """Solve (after rewriting parameters from ``instance`` if given) and return the plan.
 

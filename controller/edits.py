@@ -161,7 +161,9 @@ def _allocate(
     """Per transponder: frequency → (optical channel to carry it, intent).
 
     A channel already tuned to the frequency is reused (idempotence); otherwise the first
-    free channel (by name) whose line port leads to the lightpath's end ROADM.
+    free channel (by name) whose line port leads to the lightpath's end ROADM. Channels
+    held by ``fsor-*`` lightpaths that ``intents`` drop count as free (after the truly free
+    ones): they are retuned in the same edit instead of being released.
     """
     out: Allocation = {}
     for t in sorted({t for it in intents for t in it.transponders}):
@@ -171,7 +173,12 @@ def _allocate(
                 "plan", "lightpaths[].transponders", t, "expected a discovered transponder"
             )
         by_freq = {o.frequency_mhz: o for o in st.optical_channels if o.in_use}
-        free = sorted((o for o in st.optical_channels if not o.in_use), key=lambda o: o.component)
+        wanted = {i.frequency_mhz for i in intents if t in i.transponders}
+        droppable = _managed_frequencies(st, nbrs, states) - wanted
+        free = sorted(
+            (o for o in st.optical_channels if not o.in_use or o.frequency_mhz in droppable),
+            key=lambda o: (o.in_use, o.component),
+        )
         for it in sorted((i for i in intents if t in i.transponders), key=lambda i: i.id):
             roadm = it.path[0] if t == it.transponders[0] else it.path[-1]
             och = by_freq.get(it.frequency_mhz)
@@ -391,8 +398,16 @@ def plan_edits(
                 if cur.in_use and _same_och(cur, it):
                     continue
                 set_och.append(OpticalChannel(cur.component, f, it.power_dbm, it.mode, None))
-                changes.append(f"tune {cur.component} to {f} MHz")
-            drop = sorted(o.component for f, o in by_freq.items() if f in managed and f not in w)
+                was = (
+                    f" (was {cur.frequency_mhz} MHz)" if cur.frequency_mhz not in (None, f) else ""
+                )
+                changes.append(f"tune {cur.component} to {f} MHz{was}")
+            retuned = {o.component for o in set_och}
+            drop = sorted(
+                o.component
+                for f, o in by_freq.items()
+                if f in managed and f not in w and o.component not in retuned
+            )
             changes += [f"free {n}" for n in drop]
             if set_och or drop:
                 frags += terminal_device.edit_fragments(set_och, drop)

@@ -134,6 +134,62 @@ def test_dropped_lightpath_is_removed_in_the_same_edit() -> None:
     assert plan_edits(final, [keep], NBRS, frozenset({"a1"})) == {}
 
 
+@pytest.mark.parametrize("f_new", [193_200_000, 193_100_000])
+def test_dropping_a_and_adding_b_on_the_same_transponder_is_one_edit(f_new: int) -> None:
+    """B reuses the only channel of t1/t2 that A (dropped by the same intents) holds."""
+    st = states()
+    for t in ("t1", "t2"):
+        st[t] = DeviceState(t, st[t].adapters, FREE[:1])
+    a = LightpathIntent(
+        intent_id("a", ("r1", "r2"), 193_100_000),
+        ("r1", "r2"),
+        193_100_000,
+        ("t1", "t2"),
+        power_dbm=1.5,
+        mode=2,
+    )
+    b = LightpathIntent(
+        intent_id("b", ("r1", "r2"), f_new),
+        ("r1", "r2"),
+        f_new,
+        ("t1", "t2"),
+        power_dbm=0.5,
+        mode=2,
+    )
+    assert a.id != b.id
+    after_a = applied(st, plan_edits(st, [a], NBRS, frozenset({"a1"})))
+    edits = plan_edits(after_a, [b], NBRS, frozenset({"a1"}))
+    assert sorted(edits) == ["r1", "r2", "t1", "t2"]
+    for r in ("r1", "r2"):  # one edit: the old media channel goes, the new one comes
+        assert f"delete media-channel {a.id}" in edits[r].changes
+        assert f"add media-channel {b.id}" in edits[r].changes
+        xml = edits[r].config_xml
+        assert 'operation="delete"' in xml and 'operation="replace"' in xml
+    for t in ("t1", "t2"):  # the channel is retuned in place, not freed
+        (o,) = terminal_device.parse_optical_channels(t, edits[t].config_xml)
+        assert (o.component, o.frequency_mhz, o.target_output_power_dbm) == ("och-1", f_new, 0.5)
+        assert 'operation="remove"' not in edits[t].config_xml
+    final = applied(after_a, edits)
+    assert {m.name for m in final["r1"].media_channels} == {b.id}
+    assert [o.frequency_mhz for o in final["t1"].optical_channels] == [f_new]
+    assert plan_edits(final, [b], NBRS, frozenset({"a1"})) == {}
+
+
+def test_a_kept_lightpath_keeps_its_channel() -> None:
+    """Only channels of DROPPED lightpaths are reclaimed: a third lightpath still fails."""
+    st = states()
+    a = intent(("r1", "r2"), 193_100_000, ("t1", "t2"))
+    b = intent(("r1", "r2"), 193_150_000, ("t1", "t2"))
+    after = applied(st, plan_edits(st, [a, b], NBRS, frozenset({"a1"})))
+    c = intent(("r1", "r2"), 193_200_000, ("t1", "t2"))
+    with pytest.raises(InputError, match="free optical channel"):
+        plan_edits(after, [a, b, c], NBRS, frozenset({"a1"}))
+    edits = plan_edits(after, [a, c], NBRS, frozenset({"a1"}))
+    (o,) = terminal_device.parse_optical_channels("t1", edits["t1"].config_xml)
+    held = {x.frequency_mhz: x.component for x in after["t1"].optical_channels}
+    assert (o.component, o.frequency_mhz) == (held[193_150_000], 193_200_000)
+
+
 def test_second_channel_uses_the_add_port_wired_to_its_line_port() -> None:
     st = states()
     ochs = (

@@ -189,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--mip-gap", type=float, default=0.01)
     p.add_argument("--occupancy", type=float, default=0.5)
     p.add_argument("--power-factor", type=float, default=2.0)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=None, help="HiGHS threads (default: HiGHS)")
     p.add_argument("--warm", default="auto", help="MIP start: auto, first-fit, sequential")
     p.add_argument("--name", help="results file name (default plan / plan-quick)")
     p.add_argument("--no-baselines", dest="baselines", action="store_false")

@@ -54,12 +54,18 @@ def _solve(
     form: Formulation,
     time_limit: float,
     mip_gap: float,
-    threads: int,
+    threads: int | None,
     start: dict[int, np.ndarray] | None = None,
 ) -> _Raw:
     t0 = time.perf_counter()
     _SOLVER.start = start
-    opts: dict[str, object] = {"time_limit": float(time_limit), "threads": threads}
+    opts: dict[str, object] = {"time_limit": float(time_limit)}
+    if threads is not None:
+        # HiGHS keeps one global thread scheduler: reset it so this count takes effect
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+        opts["threads"] = threads
     opts.update(HIGHS_OPTIONS)
     if form.integer:
         opts["mip_rel_gap"] = float(mip_gap)
@@ -130,7 +136,7 @@ class Planner:
     ----------
     instance : the instance to compile.
     max_cuts : re-solves allowed when the wavelength-assignment step blocks.
-    threads : HiGHS threads.
+    threads : HiGHS threads (``None``: HiGHS's default).
     integer_lightpaths : make the lightpath counts per route integral in the MILP
         (default; ``False``: continuous, the assignment step rounds them into routes).
     """
@@ -140,7 +146,7 @@ class Planner:
         instance: Instance,
         *,
         max_cuts: int = 3,
-        threads: int = 2,
+        threads: int | None = None,
         integer_lightpaths: bool = True,
     ) -> None:
         t0 = time.perf_counter()

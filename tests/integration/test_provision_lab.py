@@ -21,7 +21,7 @@ from controller.adapters import terminal_device, wavelength_router
 from controller.adapters._xml import parse_reply
 from controller.discovery import DiscoveryResult, discover
 from controller.edits import LightpathIntent, intent_id
-from controller.provision import TransactionError, apply_intents
+from controller.provision import TransactionError, apply_intents, read_states
 from controller.seed import Seed, seed_from_lab
 from controller.session import SessionOptions, SessionPool
 
@@ -124,6 +124,53 @@ def test_apply_is_idempotent_then_removes_dropped_lightpaths(ring: tuple[Path, s
     assert {m.name for m in r0.media_channels} == {a.id}
     _, found = asyncio.run(_apply(ring, []))
     assert not found.facts["r1"].media_channels  # type: ignore[attr-defined]
+
+
+async def _replace(ring: tuple[Path, str]) -> None:
+    seed = seed_of(ring)
+    async with SessionPool([d.endpoint for d in seed.devices], opts(seed)) as pool:
+        found = await discover(seed, opts(seed), pool=pool)
+        adapters = {d: f.adapters for d, f in found.facts.items()}
+
+        async def running() -> dict[str, tuple[set[str], list[int | None]]]:
+            """Per device, from get-config: fsor media-channel names, och frequencies."""
+            st = await read_states(pool, adapters)
+            return {
+                d: (
+                    {str(m.name) for m in s.media_channels},
+                    sorted((o.frequency_mhz for o in s.optical_channels), key=str),
+                )
+                for d, s in st.items()
+            }
+
+        a1, a2 = lightpath(193.1, "a"), lightpath(193.15, "a2", 2)
+        plan1 = await apply_intents(pool, found, [a1, a2], confirm_timeout_s=60)
+        assert len(plan1.changed) == 6
+        # plan 2 drops both: b retunes a1's transponders (each has ONE optical channel) and
+        # c takes a2's transponders at a1's old frequency (overlapping a1's media channels)
+        b, c = lightpath(193.25, "b"), lightpath(193.1, "c", 2)
+        plan2 = await apply_intents(pool, found, [b, c], confirm_timeout_s=60)
+        assert set(plan2.changed) == {"r0", "r1", "tp-r0-1", "tp-r0-2", "tp-r1-1", "tp-r1-2"}
+        for r in ("r0", "r1"):
+            ch = plan2.edits[r].changes
+            assert {f"delete media-channel {x.id}" for x in (a1, a2)} <= set(ch), ch
+        assert not any("free" in x for x in plan2.edits["tp-r0-1"].changes)
+        held = await running()
+        for r in ("r0", "r1"):
+            assert held[r][0] == {b.id, c.id}
+        assert held["r2"][0] == set()
+        for k, f in ((1, 193_250_000), (2, 193_100_000)):
+            for t in (f"tp-r0-{k}", f"tp-r1-{k}"):
+                assert held[t][1] == [f], (t, held[t])
+        assert held["tp-r2-1"][1] == [None]
+        again = await apply_intents(pool, found, [b, c], confirm_timeout_s=60)
+        assert again.changed == ()
+        await apply_intents(pool, found, [], confirm_timeout_s=60)
+        assert all(not names for names, _ in (await running()).values())
+
+
+def test_new_plan_reuses_transponders_of_the_lightpaths_it_drops(ring: tuple[Path, str]) -> None:
+    asyncio.run(_replace(ring))
 
 
 async def _rejected(ring: tuple[Path, str]) -> None:

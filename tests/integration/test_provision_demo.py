@@ -55,6 +55,11 @@ def test_demo_runs_the_spine_and_leaves_nothing_behind(tmp_path: Path) -> None:
     assert push["planned"] == len(plan["lightpaths"]) > 0
     assert push["read_back"] == push["pushed"] == push["planned"] and not push["not_pushed"]
     assert all(s["read_back"] == s["pushed"] for s in push["slots"])
+    # each slot is ONE transaction that drops the previous slot's lightpaths and adds its own,
+    # retuning transponder channels the dropped ones held (no separate release transaction)
+    assert "clear_transactions" not in push
+    assert 0 < push["transactions"] <= len(push["slots"]) + 1
+    assert sum(s["reused_transponders"] for s in push["slots"]) > 0
     for lp in plan["lightpaths"]:
         for node in lp["path"]:
             assert push["per_device"].get(node, 0) >= 1

@@ -5,7 +5,10 @@ The desired state of the parts fsor manages is computed for every device and dif
 against what the device has: transponder optical channels (frequency, power, mode),
 ROADM media channels named ``fsor-<id>`` (one per hop, from the port facing the previous
 hop to the port facing the next), and ``fsor-lightpath`` entries on conformance nodes.
-Lightpaths the intents no longer hold are removed in the same edit. Applying the edits
+Lightpaths the intents no longer hold are removed in the same edit, and the transponder
+channels they held are free for the intents' new lightpaths (retuned in that edit; the
+devices check the resulting configuration as a whole, so a dropped media channel and a new
+one overlapping it on a port may share one edit). Applying the edits
 and re-running :func:`plan_edits` on the new state yields no edits (idempotence).
 """
 

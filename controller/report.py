@@ -206,11 +206,6 @@ def _push(doc: Mapping[str, Any]) -> list[str]:
         f"{len(slots)} confirmed transactions (one per slot with transfers; each also removes "
         f"the previous slot's); read back from the devices: {push.get('read_back', 0)}"
     ]
-    if push.get("clear_transactions"):
-        lines.append(
-            f"  + {push['clear_transactions']} release transaction(s) first, where a slot "
-            "reuses a transponder the previous slot held"
-        )
     for s in push.get("not_pushed", []):
         lines.append(f"  not pushed: {s}")
     per = push.get("per_device", {})

@@ -39,6 +39,17 @@ HIGHS_OPTIONS: dict[str, object] = {}
 
 
 @dataclass(frozen=True)
+class _Warm:
+    """A warm-start plan, its MILP variable values, energy[site, slot] and objective."""
+
+    name: str
+    plan: Plan
+    values: dict[int, np.ndarray]
+    energy: np.ndarray
+    objective: float
+
+
+@dataclass(frozen=True)
 class _Raw:
     status: str
     x: np.ndarray
@@ -182,10 +193,14 @@ class Planner:
 
         ``warm``: a plan to start from (MIP start), the name of a baseline in
         :data:`optimizer.baselines.BASELINES` to compute one, ``"auto"`` (the better of
-        first-fit and sequential), or ``None``. A
-        start that is incomplete or breaks a cap is ignored by HiGHS. A re-plan
-        with a named ``warm`` starts from the previous solution instead (cvxpy's
-        solver cache).
+        first-fit and sequential), or ``None``. The start is used only when it is
+        complete and meets every constraint of the program (all variables set);
+        the returned plan is then never worse than it: when the MILP's incumbent is
+        worse, missing or leaves a transfer blocked, the start itself is returned
+        (re-accounted; ``message`` says so; gap against HiGHS's dual bound). With a
+        named ``warm``, ``time_limit`` is the budget of the warm start and the MILP
+        together (the MILP gets at least half). A re-plan with a named ``warm``
+        starts from the previous solution instead (cvxpy's solver cache).
         """
         t_start = time.perf_counter()
         inst = instance or self.instance
@@ -199,12 +214,23 @@ class Planner:
         t_w = time.perf_counter()
         # re-plans start from the previous solution (cvxpy's solver cache) unless given a plan
         named = isinstance(warm, str)
-        start = None if named and self._solves > 1 else self._start(inst, warm, time_limit)
+        w = None if named and self._solves > 1 else self._warm(inst, warm, time_limit)
         warm_s = time.perf_counter() - t_w
+        # the time limit is the budget of warm start and MILP together (at least half for the MILP)
+        milp_limit = max(time_limit - warm_s, time_limit / 2) if named else time_limit
+        bound0: float | None = None
+        lightpaths: list[Lightpath] = []
+        blocked: list[Unassigned] = []
         for attempt in range(self.max_cuts + 1):
             raw = _solve(
-                self.form, time_limit, mip_gap, self.threads, start if attempt == 0 else None
+                self.form,
+                milp_limit,
+                mip_gap,
+                self.threads,
+                w.values if w is not None and attempt == 0 else None,
             )
+            if attempt == 0:
+                bound0 = raw.bound  # a bound of the model before any wavelength cut
             compile_s += raw.compile_s
             solve_s += raw.solve_s
             if raw.status in ("infeasible", "error"):
@@ -221,6 +247,22 @@ class Planner:
             set_parameters(self.form, inst)
         lp = self.lp_bound(inst, time_limit) if with_lp_bound else None
         timings = Timings(compile_s, solve_s + warm_s, assign_s, time.perf_counter() - t_start)
+        objective = None
+        if raw.status in ("optimal", "feasible"):
+            energy = self._energy(inst, raw, lightpaths)
+            objective, burdens, caps = account(inst, energy)
+        if w is not None:
+            why = ""
+            if objective is None:
+                why = f"the MILP returned {raw.status}" + (
+                    f" ({raw.message})" if raw.message else ""
+                )
+            elif blocked:
+                why = f"the MILP plan left {len(blocked)} transfer(s) without a wavelength"
+            elif objective > w.objective + 1e-9 * max(1.0, abs(w.objective)):
+                why = f"the MILP incumbent {objective:.6g} was worse"
+            if why:
+                return self._from_warm(inst, w, bound0, mip_gap, lp, timings, why)
         if raw.status == "infeasible":
             diag: tuple[Relaxation, ...] = ()
             if diagnose:
@@ -236,7 +278,7 @@ class Planner:
                 lp_bound=lp,
                 message=msg,
             )
-        if raw.status == "error":
+        if raw.status == "error" or objective is None:
             return Plan(
                 "error",
                 timings=timings,
@@ -246,8 +288,6 @@ class Planner:
                 message=raw.message,
             )
         placements = self._placements(inst, raw)
-        energy = self._energy(inst, raw, lightpaths)
-        objective, burdens, caps = account(inst, energy)
         status = raw.status if not blocked else "feasible"
         msg = ""
         if blocked:
@@ -268,6 +308,38 @@ class Planner:
             message=msg,
         )
 
+    @staticmethod
+    def _from_warm(
+        inst: Instance,
+        w: _Warm,
+        bound: float | None,
+        mip_gap: float,
+        lp: float | None,
+        timings: Timings,
+        why: str,
+    ) -> Plan:
+        """The warm-start plan, re-accounted, as the joint planner's answer."""
+        objective, burdens, caps = account(inst, w.energy)
+        gap = None
+        if bound is not None and np.isfinite(bound):
+            gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
+        status = "optimal" if gap is not None and gap <= mip_gap + 1e-9 else "feasible"
+        return Plan(
+            status=status,
+            objective=objective,
+            placements=w.plan.placements,
+            lightpaths=w.plan.lightpaths,
+            burdens=burdens,
+            caps=caps,
+            gap=gap,
+            bound=bound,
+            lp_bound=lp,
+            timings=timings,
+            filled=inst.filled,
+            planner="joint",
+            message=f"incumbent from the {w.name} warm start ({why})",
+        )
+
     # -- warm start ------------------------------------------------------------
 
     @staticmethod
@@ -275,41 +347,56 @@ class Planner:
         n = sum(c.count for c in inst.classes)
         return len(p.placements) == n and not p.unassigned and not p.violated
 
-    def _start(
+    def _warm(
         self, inst: Instance, warm: Plan | str | None, time_limit: float = 60.0
-    ) -> dict[int, np.ndarray] | None:
-        """Variable values of a plan (or a named baseline's plan) as a MIP start.
+    ) -> _Warm | None:
+        """The warm-start plan (given, or a named baseline's) with its MILP values.
 
         ``"auto"``: the better complete plan of the first-fit and the sequential
-        baselines (sequential gets a quarter of the time limit).
+        baselines (sequential gets half of the time limit). ``None`` when there is
+        no start or it is not feasible in the joint model (see :meth:`_values`).
         """
         if warm is None or not self.form.integer:
             return None
-        if isinstance(warm, str):
-            if _WARMING.get():
-                return None  # a baseline solving its own program: no nested warm start
-            try:
-                from optimizer.baselines import BASELINES, sequential
-            except ImportError:
+        if not isinstance(warm, str):
+            vals = self._values(inst, warm)
+            return None if vals is None else _Warm(warm.planner, warm, *vals)
+        if _WARMING.get():
+            return None  # a baseline solving its own program: no nested warm start
+        try:
+            from optimizer.baselines import BASELINES, sequential
+        except ImportError:
+            return None
+        names = ("first-fit", "sequential") if warm == "auto" else (warm,)
+        best: _Warm | None = None
+        for name in names:
+            if name not in BASELINES:
                 return None
-            names = ("first-fit", "sequential") if warm == "auto" else (warm,)
-            best: Plan | None = None
-            for name in names:
-                if name not in BASELINES:
-                    return None
-                token = _WARMING.set(True)
-                try:
-                    if name == "sequential":
-                        cand = sequential(inst, time_limit=max(time_limit / 4, 1.0))
-                    else:
-                        cand = BASELINES[name](inst)
-                finally:
-                    _WARMING.reset(token)
-                if self._complete(inst, cand) and (
-                    best is None or (cand.objective or np.inf) < (best.objective or np.inf)
-                ):
-                    best = cand
-            return None if best is None else self._start(inst, best)
+            token = _WARMING.set(True)
+            try:
+                if name == "sequential":
+                    cand = sequential(inst, time_limit=max(time_limit / 2, 1.0))
+                else:
+                    cand = BASELINES[name](inst)
+            finally:
+                _WARMING.reset(token)
+            if not self._complete(inst, cand):
+                continue
+            vals = self._values(inst, cand)
+            if vals is not None and (best is None or vals[2] < best.objective):
+                best = _Warm(name, cand, *vals)
+        return best
+
+    def _values(
+        self, inst: Instance, warm: Plan
+    ) -> tuple[dict[int, np.ndarray], np.ndarray, float] | None:
+        """(variable values, energy[site, slot], objective) of ``warm`` in the joint model.
+
+        Every variable is set (x, n, v, E); ``None`` unless the plan is complete
+        (all workloads placed, every transfer on one of its candidate routes) and
+        the values satisfy every constraint of the compiled problem with the
+        current parameters (caps, free channels, per-option bounds).
+        """
         if not self._complete(inst, warm):
             return None
         form, net = self.form, inst.network
@@ -328,6 +415,7 @@ class Planner:
             for i, u in enumerate(inst.classes[c].profile_kwh):
                 energy[d * T + p.slot + i] += u
         out: dict[int, np.ndarray] = {form.x.id: x}
+        carried: set[str] = set()
         if form.n is not None and form.v is not None:
             col = {gr: k for k, gr in enumerate(form.route_cols)}
             grp = {g: k for k, g in enumerate(form.groups)}
@@ -335,8 +423,9 @@ class Planner:
             v = np.zeros(len(form.route_cols))
             where = {p.workload: sidx[p.site] for p in warm.placements}
             for lp in warm.lightpaths:
-                if lp.workload is None:
-                    continue
+                if lp.workload is None or lp.workload in carried:
+                    return None
+                carried.add(lp.workload)
                 c, d = cls_of[lp.workload], where[lp.workload]
                 o = net.roadm(inst.classes[c].origin)
                 g = grp.get((o, d, lp.slot))
@@ -350,8 +439,39 @@ class Planner:
                 energy[d * T + lp.slot] += vol * routes[r].energy_kwh_per_gb
             out[form.n.id] = n
             out[form.v.id] = v
+        placed_need = {
+            p.workload
+            for p in warm.placements
+            if form.group_of_option[opt[(cls_of[p.workload], sidx[p.site], p.slot)]] >= 0
+        }
+        if placed_need - carried:
+            return None  # a transfer without its lightpath
         out[form.energy.id] = energy
-        return out
+        if not self._satisfies(out):
+            return None
+        e2 = energy.reshape(S, T)
+        return out, e2, account(inst, e2)[0]
+
+    def _satisfies(self, values: dict[int, np.ndarray], tol: float = 1e-6) -> bool:
+        """Whether ``values`` (one array per variable) meet every constraint of the problem."""
+        prob = self.form.problem
+        variables = prob.variables()
+        if any(var.id not in values for var in variables):
+            return False
+        for var in variables:
+            var.value = values[var.id].reshape(var.shape)
+        try:
+            for con in prob.constraints:
+                viol = np.asarray(con.violation(), dtype=np.float64)  # type: ignore[no-untyped-call]
+                if not viol.size:
+                    continue
+                scale = max(float(np.max(np.abs(np.asarray(a.value)))) for a in con.args)
+                if float(np.max(viol)) > tol * (1.0 + scale):
+                    return False
+        finally:
+            for var in variables:
+                var.value = None
+        return True
 
     # -- reading the solution -------------------------------------------------
 

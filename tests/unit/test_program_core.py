@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from optimizer.baselines import sequential
 from optimizer.caps import Caps, ZoneCap
 from optimizer.inputs import make_instance
-from optimizer.plan import Plan
-from optimizer.program import Planner
+from optimizer.instance import Instance
+from optimizer.plan import Plan, Timings
+from optimizer.program import Planner, _solve
 from optimizer.signal_series import Signals, build_signals, slots_from
 from optimizer.workloads import Workload
 from topology.model import ChannelGrid, Fibre, Inventory, Roadm, Site
@@ -150,3 +152,60 @@ def test_per_job_zone_cap_excludes_options() -> None:
     )
     plan = Planner(inst).solve(time_limit=20)
     assert [(p.site, p.slot) for p in plan.placements] == [("dcC", 0)]
+
+
+def warm_case() -> tuple[Instance, Plan]:
+    """Three transfers, four slots, a power cap: the sequential baseline's complete plan."""
+    caps = Caps(site_power_kw={"dcA": 25.0, "dcC": 25.0})
+    inst = make_instance(
+        line_network(4),
+        signals([100.0, 60.0, 80.0, 90.0], [80.0, 90.0, 20.0, 30.0]),
+        jobs(3, gb=200.0),
+        caps,
+        site_caps=False,
+    )
+    seq = sequential(inst, time_limit=10)
+    assert seq.status == "feasible" and seq.objective is not None and not seq.unassigned
+    return inst, seq
+
+
+def test_mip_start_sets_every_variable_and_highs_keeps_it() -> None:
+    inst, seq = warm_case()
+    planner = Planner(inst)
+    w = planner._warm(inst, seq)
+    assert w is not None and w.name == "sequential"
+    # every variable of the compiled problem has a start value, and they meet every constraint
+    assert {v.id for v in planner.form.problem.variables()} == set(w.values)
+    assert w.objective == pytest.approx(seq.objective, rel=1e-9)
+    # a time limit too short to search: HiGHS's incumbent is the start itself (or better)
+    assert seq.objective is not None
+    raw = _solve(planner.form, 1e-3, 0.01, 1, w.values)
+    assert raw.status in ("optimal", "feasible")
+    assert float(planner.form.problem.value) <= seq.objective * (1 + 1e-9)
+    plan = planner.solve(time_limit=0.01, warm=seq)
+    assert plan.objective is not None and plan.objective <= seq.objective * (1 + 1e-9)
+    assert plan.planner == "joint" and not plan.unassigned and not plan.violated
+
+
+def test_warm_start_plan_as_the_answer_is_reaccounted_with_an_honest_gap() -> None:
+    inst, seq = warm_case()
+    assert seq.objective is not None
+    planner = Planner(inst)
+    w = planner._warm(inst, seq)
+    assert w is not None
+    raw = _solve(planner.form, 5.0, 0.0, 1, None)  # HiGHS's own dual bound, no start
+    assert raw.bound is not None
+    plan = planner._from_warm(inst, w, raw.bound, 0.01, None, Timings(), "test")
+    assert plan.planner == "joint" and "sequential warm start" in plan.message
+    assert plan.objective == pytest.approx(seq.objective, rel=1e-9)
+    assert plan.placements == seq.placements and plan.lightpaths == seq.lightpaths
+    assert plan.caps == seq.caps and not plan.violated
+    assert plan.objective is not None and plan.gap is not None
+    assert plan.gap == pytest.approx(max(plan.objective - raw.bound, 0.0) / plan.objective)
+    assert plan.status == ("optimal" if plan.gap <= 0.01 else "feasible")
+    # no bound: no gap claimed
+    assert planner._from_warm(inst, w, None, 0.01, None, Timings(), "x").gap is None
+    # a start that breaks the model is not used: a workload missing, or a cap it exceeds
+    assert planner._warm(inst, replace(seq, placements=seq.placements[1:])) is None
+    tight = replace(inst, caps=replace(inst.caps, power_kw={"dcA": 1.0, "dcC": 1.0}))
+    assert Planner(tight)._warm(tight, seq) is None

@@ -58,8 +58,13 @@ NETCONF_PORT = 830
 
 
 def state_root() -> Path:
-    """Directory holding one sub-directory per running lab instance."""
-    return Path(os.environ.get("FSOR_LAB_DIR", "/tmp/fsor-lab"))
+    """Directory holding one sub-directory per running lab instance.
+
+    ``$FSOR_LAB_DIR`` if set, else ``/tmp/fsor-lab`` for root and ``/tmp/fsor-lab-<uid>`` for
+    any other user (so a plain user never trips over root's labs).
+    """
+    default = "/tmp/fsor-lab" if os.geteuid() == 0 else f"/tmp/fsor-lab-{os.geteuid()}"
+    return Path(os.environ.get("FSOR_LAB_DIR", default))
 
 
 def state_dir(instance: str) -> Path:

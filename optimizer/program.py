@@ -197,9 +197,9 @@ class Planner:
         complete and meets every constraint of the program (all variables set);
         the returned plan is then never worse than it: when the MILP's incumbent is
         worse, missing or leaves a transfer blocked, the start itself is returned
-        (re-accounted; ``message`` says so; gap against HiGHS's dual bound). With a
-        named ``warm``, ``time_limit`` is the budget of the warm start and the MILP
-        together (the MILP gets at least half). A re-plan with a named ``warm``
+        (re-accounted; ``message`` says so; gap against HiGHS's dual bound). The
+        sequential start's own MILP gets ``time_limit`` too (wall up to twice the
+        limit with ``"auto"``/``"sequential"``). A re-plan with a named ``warm``
         starts from the previous solution instead (cvxpy's solver cache).
         """
         t_start = time.perf_counter()
@@ -216,15 +216,13 @@ class Planner:
         named = isinstance(warm, str)
         w = None if named and self._solves > 1 else self._warm(inst, warm, time_limit)
         warm_s = time.perf_counter() - t_w
-        # the time limit is the budget of warm start and MILP together (at least half for the MILP)
-        milp_limit = max(time_limit - warm_s, time_limit / 2) if named else time_limit
         bound0: float | None = None
         lightpaths: list[Lightpath] = []
         blocked: list[Unassigned] = []
         for attempt in range(self.max_cuts + 1):
             raw = _solve(
                 self.form,
-                milp_limit,
+                time_limit,
                 mip_gap,
                 self.threads,
                 w.values if w is not None and attempt == 0 else None,
@@ -353,7 +351,7 @@ class Planner:
         """The warm-start plan (given, or a named baseline's) with its MILP values.
 
         ``"auto"``: the better complete plan of the first-fit and the sequential
-        baselines (sequential gets half of the time limit). ``None`` when there is
+        baselines (sequential's placement MILP gets the same time limit). ``None`` when there is
         no start or it is not feasible in the joint model (see :meth:`_values`).
         """
         if warm is None or not self.form.integer:
@@ -375,7 +373,7 @@ class Planner:
             token = _WARMING.set(True)
             try:
                 if name == "sequential":
-                    cand = sequential(inst, time_limit=max(time_limit / 2, 1.0))
+                    cand = sequential(inst, time_limit=time_limit)
                 else:
                     cand = BASELINES[name](inst)
             finally:

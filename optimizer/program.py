@@ -370,7 +370,9 @@ class Planner:
         for name in names:
             if name not in BASELINES:
                 return None
-            token = _WARMING.set(True)
+            # the sequential start is exactly the sequential baseline (its placement MILP
+            # warm-starts itself); its network-blind program has no transfers, so this ends
+            token = _WARMING.set(not (name == "sequential" and self.form.groups))
             try:
                 if name == "sequential":
                     cand = sequential(inst, time_limit=time_limit)

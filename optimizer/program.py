@@ -198,8 +198,8 @@ class Planner:
         the returned plan is then never worse than it: when the MILP's incumbent is
         worse, missing or leaves a transfer blocked, the start itself is returned
         (re-accounted; ``message`` says so; gap against HiGHS's dual bound). The
-        sequential start's own MILP gets ``time_limit`` too (wall up to twice the
-        limit with ``"auto"``/``"sequential"``). A re-plan with a named ``warm``
+        sequential start is the sequential baseline with ``time_limit`` (its placement
+        MILP warm-starts itself): wall up to ~3 x the limit with ``"auto"``. A re-plan with a named ``warm``
         starts from the previous solution instead (cvxpy's solver cache).
         """
         t_start = time.perf_counter()

@@ -199,8 +199,9 @@ class Planner:
         worse, missing or leaves a transfer blocked, the start itself is returned
         (re-accounted; ``message`` says so; gap against HiGHS's dual bound). The
         sequential start is the sequential baseline with ``time_limit`` (its placement
-        MILP warm-starts itself): wall up to ~3 x the limit with ``"auto"``. A re-plan with a named ``warm``
-        starts from the previous solution instead (cvxpy's solver cache).
+        MILP warm-starts itself): wall up to ~3 x the limit with ``"auto"``. A re-plan
+        with a named ``warm`` starts from the previous solution instead (cvxpy's
+        solver cache).
         """
         t_start = time.perf_counter()
         inst = instance or self.instance

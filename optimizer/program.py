@@ -36,6 +36,8 @@ _SOLVER = FsorHighs()
 _WARMING: contextvars.ContextVar[bool] = contextvars.ContextVar("fsor_warming", default=False)
 #: extra HiGHS options for every solve (tuning hook used by bench/plan.py)
 HIGHS_OPTIONS: dict[str, object] = {}
+#: the warm starts ``warm="auto"`` computes, keeping the best complete feasible one
+AUTO_WARM: tuple[str, ...] = ("first-fit", "sequential")
 
 
 @dataclass(frozen=True)
@@ -366,9 +368,21 @@ class Planner:
             from optimizer.baselines import BASELINES, sequential
         except ImportError:
             return None
-        names = ("first-fit", "sequential") if warm == "auto" else (warm,)
+        names = AUTO_WARM if warm == "auto" else (warm,)
         best: _Warm | None = None
         for name in names:
+            if name == "relax-fix":
+                from optimizer.relax_fix import relax_fix
+
+                rf = relax_fix(self, inst, time_limit)
+                vals = None if rf is None else self._values(inst, rf)
+                if (
+                    rf is not None
+                    and vals is not None
+                    and (best is None or vals[2] < best.objective)
+                ):
+                    best = _Warm(name, rf, *vals)
+                continue
             if name not in BASELINES:
                 return None
             # the sequential start is exactly the sequential baseline (its placement MILP

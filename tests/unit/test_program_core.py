@@ -209,3 +209,28 @@ def test_warm_start_plan_as_the_answer_is_reaccounted_with_an_honest_gap() -> No
     assert planner._warm(inst, replace(seq, placements=seq.placements[1:])) is None
     tight = replace(inst, caps=replace(inst.caps, power_kw={"dcA": 1.0, "dcC": 1.0}))
     assert Planner(tight)._warm(tight, seq) is None
+
+
+def test_relax_fix_start_is_feasible_between_lp_bound_and_first_fit() -> None:
+    from optimizer.baselines import first_fit
+    from optimizer.relax_fix import relax_fix
+
+    # 2 channels on b-c and 25 kW per site-slot: JP is cleanest but cannot take everything
+    caps = Caps(site_power_kw={"dcA": 25.0, "dcC": 25.0})
+    inst = make_instance(
+        line_network(2),
+        signals([300.0, 200.0, 250.0], [10.0, 30.0, 20.0]),
+        jobs(7),
+        caps,
+        site_caps=False,
+    )
+    planner = Planner(inst)
+    lp = planner.lp_bound()
+    rf = relax_fix(planner, inst, time_limit=20)
+    assert rf is not None and rf.objective is not None and lp is not None
+    assert planner._values(inst, rf) is not None  # complete and meets every constraint
+    channels_ok(rf)
+    ff = first_fit(inst)
+    assert ff.objective is not None
+    assert lp - 1e-6 * abs(lp) <= rf.objective <= ff.objective + 1e-9
+    assert sorted(p.workload for p in rf.placements) == [f"w{i}" for i in range(7)]

@@ -374,7 +374,7 @@ class Planner:
             if name == "relax-fix":
                 from optimizer.relax_fix import relax_fix
 
-                rf = relax_fix(self, inst, time_limit)
+                rf = relax_fix(self, inst, time_limit / 2)  # LP + the fixed MILP
                 vals = None if rf is None else self._values(inst, rf)
                 if (
                     rf is not None

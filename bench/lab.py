@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import format_table, write_results
+from containerlab.netconfd_node import rss_kib_of
 from topology.model import Fibre, Inventory, Roadm
 
 __all__ = ["main", "ring", "run_one"]
@@ -32,16 +33,6 @@ def ring(n: int) -> Inventory:
     fibres = tuple(Fibre(f"f{i}", ids[i], ids[(i + 1) % n], 80.0) for i in range(n) if n > 1)
     roadms = tuple(Roadm(r, tuple(f.id for f in fibres if r in (f.a, f.b))) for r in ids)
     return Inventory(f"ring{n}", roadms, fibres=fibres)
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def run_one(kind: str, n: int, backend: str, workdir: Path, subnet: str) -> dict[str, Any]:
@@ -66,7 +57,7 @@ def run_one(kind: str, n: int, backend: str, workdir: Path, subnet: str) -> dict
         state = runner.load_state(instance=instance) or {"nodes": []}
         tree = children_map()
         pids = [p for nd in state["nodes"] for p, _ in nd["pids"]]
-        rss = sum(_rss_kib(p) + sum(_rss_kib(c) for c in descendants(p, tree)) for p in pids)
+        rss = sum(rss_kib_of(p) + sum(rss_kib_of(c) for c in descendants(p, tree)) for p in pids)
         ready = sum(nd.ready for nd in status.nodes)
     finally:
         t1 = time.perf_counter()

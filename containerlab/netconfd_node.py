@@ -47,6 +47,7 @@ __all__ = [
     "NetconfdUnavailable",
     "assets_directory",
     "remove_lab_user",
+    "rss_kib_of",
     "start_netconfd_node",
     "stop_nodes",
     "wait_ready",
@@ -132,7 +133,7 @@ class NetconfdNode:
     def rss_kib(self) -> int:
         """Resident memory of netconfd plus sshd and its session children, in KiB."""
         pids = [self.netconfd_pid, self.sshd_pid, *_descendants(self.sshd_pid)]
-        return sum(_rss_kib(pid) for pid in pids)
+        return sum(rss_kib_of(pid) for pid in pids)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop sshd (with its sessions) and netconfd; remove the socket. Idempotent.
@@ -569,7 +570,8 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def _rss_kib(pid: int) -> int:
+def rss_kib_of(pid: int) -> int:
+    """Resident set size of process ``pid`` in KiB (0 when it is gone)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):

@@ -37,7 +37,7 @@ _WARMING: contextvars.ContextVar[bool] = contextvars.ContextVar("fsor_warming", 
 #: extra HiGHS options for every solve (tuning hook used by bench/plan.py)
 HIGHS_OPTIONS: dict[str, object] = {}
 #: the warm starts ``warm="auto"`` computes, keeping the best complete feasible one
-AUTO_WARM: tuple[str, ...] = ("first-fit", "sequential")
+AUTO_WARM: tuple[str, ...] = ("relax-fix", "first-fit", "sequential")
 
 
 @dataclass(frozen=True)
@@ -194,8 +194,9 @@ class Planner:
         """Solve (after rewriting parameters from ``instance`` if given) and return the plan.
 
         ``warm``: a plan to start from (MIP start), the name of a baseline in
-        :data:`optimizer.baselines.BASELINES` to compute one, ``"auto"`` (the better of
-        first-fit and sequential), or ``None``. The start is used only when it is
+        :data:`optimizer.baselines.BASELINES` to compute one, ``"relax-fix"``
+        (:func:`optimizer.relax_fix.relax_fix` with half the limit), ``"auto"`` (the best of
+        :data:`AUTO_WARM`), or ``None``. The start is used only when it is
         complete and meets every constraint of the program (all variables set);
         the returned plan is then never worse than it: when the MILP's incumbent is
         worse, missing or leaves a transfer blocked, the start itself is returned
@@ -353,8 +354,8 @@ class Planner:
     ) -> _Warm | None:
         """The warm-start plan (given, or a named baseline's) with its MILP values.
 
-        ``"auto"``: the better complete plan of the first-fit and the sequential
-        baselines (sequential's placement MILP gets the same time limit). ``None`` when there is
+        ``"auto"``: the best complete plan of :data:`AUTO_WARM` (relax-and-fix gets half
+        the time limit, sequential's placement MILP the same time limit). ``None`` when there is
         no start or it is not feasible in the joint model (see :meth:`_values`).
         """
         if warm is None or not self.form.integer:

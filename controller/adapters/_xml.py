@@ -21,6 +21,7 @@ __all__ = [
     "NC_NS",
     "child_ns",
     "config_document",
+    "delete_entry",
     "element",
     "filter_document",
     "leaf_float",
@@ -118,6 +119,14 @@ def sub(parent: Element, tag: str, text: str | int | float | None = None) -> Ele
     if text is not None:
         child.text = _fmt(text)
     return child
+
+
+def delete_entry(parent: Element, tag: str, key_tag: str, key: str | int) -> Element:
+    """Append list entry ``tag`` marked ``nc:operation="delete"`` with its key leaf; return it."""
+    entry = sub(parent, tag)
+    entry.set(f"{{{NC_NS}}}operation", "delete")
+    sub(entry, key_tag, key)
+    return entry
 
 
 def _fmt(value: str | int | float) -> str:

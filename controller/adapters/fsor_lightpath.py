@@ -20,6 +20,7 @@ from lxml import etree
 from controller.adapters._xml import (
     NC_NS,
     config_document,
+    delete_entry,
     element,
     filter_document,
     leaf_float,
@@ -106,9 +107,7 @@ def edit_fragments(
         if lp.workload is not None:
             sub(e, f"{_F}workload", lp.workload)
     for lid in delete:
-        e = sub(root, f"{_F}lightpath")
-        e.set(f"{{{NC_NS}}}operation", "delete")
-        sub(e, f"{_F}id", lid)
+        delete_entry(root, f"{_F}lightpath", f"{_F}id", lid)
     return [root] if len(root) else []
 
 

@@ -18,6 +18,7 @@ from lxml import etree
 from controller.adapters._xml import (
     NC_NS,
     config_document,
+    delete_entry,
     element,
     filter_document,
     leaf_int,
@@ -134,9 +135,7 @@ def edit_fragments(
             if port is not None:
                 sub(sub(sub(ch, f"{_W}{end}"), f"{_W}config"), f"{_W}port-name", port)
     for index in delete:
-        ch = sub(mcs, f"{_W}channel")
-        ch.set(f"{{{NC_NS}}}operation", "delete")
-        sub(ch, f"{_W}index", index)
+        delete_entry(mcs, f"{_W}channel", f"{_W}index", index)
     return [wr] if len(mcs) else []
 
 

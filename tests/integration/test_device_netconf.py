@@ -21,6 +21,11 @@ LLDP = "http://openconfig.net/yang/lldp"
 AMP = "http://openconfig.net/yang/optical-amplfier"
 NS = {"p": PLAT, "t": TERM, "w": WR, "cm": CM, "l": LLDP, "a": AMP}
 
+#: an optical-channel config child that removes the frequency leaf (channel goes dark)
+DELETE_FREQUENCY = (
+    '<frequency xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" nc:operation="delete"/>'
+)
+
 
 @pytest.fixture(scope="module", autouse=True)
 def fast_tick() -> Iterator[None]:
@@ -145,8 +150,7 @@ def test_commit_lights_channel_power_and_occupancy(transponder: DeviceHandle) ->
                 freq=None,
                 power=None,
                 mode=None,
-                extra='<frequency xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" '
-                'nc:operation="delete"/>',
+                extra=DELETE_FREQUENCY,
             ),
         )
         m.commit()
@@ -291,8 +295,7 @@ def test_edit_operations(transponder: DeviceHandle) -> None:
                     freq=None,
                     power=None,
                     mode=None,
-                    extra='<frequency xmlns:nc="urn:ietf:params:xml:ns:netconf:base:1.0" '
-                    'nc:operation="delete"/>',
+                    extra=DELETE_FREQUENCY,
                 ),
             )
         assert err.value.tag == "data-missing"

@@ -1,0 +1,449 @@
+"""Caps that must hold under forecast uncertainty: the conic (SOCP) variant, solved with ECOS.
+
+The signal-weighted caps (carbon per region and day, carbon in total per day,
+zone caps per dimension per day or horizon) depend on forecast signals g. With
+a Gaussian forecast error of standard deviation σ per (site, slot, dimension),
+the chance constraint P(Σ g·E ≤ cap) ≥ 1 − ε is the second-order cone
+constraint μᵀE + Φ⁻¹(1 − ε)·‖σ∘E‖₂ ≤ cap (see ``docs/robust.md``). Power and
+water caps stay linear (energy is a decision, not a forecast).
+
+* :func:`estimate_sigma`: σ per hour of day from a history (day-ahead persistence);
+* :func:`robust_region`: the largest multiple α of the workload mix with every
+  cap holding with probability ≥ 1 − ε (the chance-constrained
+  :func:`optimizer.fsor_region.max_scale`);
+* :func:`robust_plan`: the minimum expected-objective fractional placement
+  under the chance-constrained caps;
+* :func:`cap_confidence`: the probability that each uncertain cap holds for a
+  given energy[site, slot] (e.g. an integral HiGHS plan, via :func:`plan_energy`).
+
+Pure: no I/O, no clock (solve times are the solver's own report).
+
+>>> round(normal_quantile(0.05), 4), round(soc_margin([3.0, 4.0], [1.0, 1.0], 0.05), 4)
+(1.6449, 8.2243)
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import cvxpy as cp
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from cvxpy.atoms.norm import norm
+from scipy.special import ndtr, ndtri
+
+from optimizer.formulation import CapRow, build
+from optimizer.instance import Instance, zone_key
+from optimizer.plan import Plan
+from topology.errors import InputError
+
+__all__ = [
+    "ECOS_OPTS",
+    "RobustResult",
+    "RowCheck",
+    "UncertainRow",
+    "cap_confidence",
+    "estimate_sigma",
+    "hourly_sigma",
+    "normal_quantile",
+    "plan_energy",
+    "resolve_sigma",
+    "robust_plan",
+    "robust_region",
+    "soc_margin",
+    "uncertain_rows",
+]
+
+Arr = npt.NDArray[np.float64]
+Correlation = Literal["independent", "full"]
+Sigma = float | Mapping[tuple[str, str], npt.ArrayLike]
+RobustStatus = Literal["optimal", "inaccurate", "infeasible", "unbounded", "error"]
+_SRC = "robust"
+
+#: ECOS settings used unless overridden: its defaults (1e-8) stall on the degenerate
+#: scale LP with the gap at ~5e-8 ("close to optimal"); 1e-7 ends there as optimal.
+ECOS_OPTS: Mapping[str, float] = {"abstol": 1e-6, "reltol": 1e-6, "feastol": 1e-8, "max_iters": 200}
+
+
+def estimate_sigma(series: npt.ArrayLike, period: int = 24) -> Arr:
+    """Forecast-error σ per phase of ``period`` of a day-ahead persistence forecast.
+
+    The forecast of ``series[t]`` is ``series[t - period]``; the result's entry
+    h is the root-mean-square of the residual ``series[t] - series[t - period]``
+    over every t ≡ h (mod ``period``), i.e. its standard deviation about zero
+    (a bias counts as error). NaNs are skipped. For an hourly series starting at
+    00:00 UTC and ``period=24``, entry h is the σ of hour h UTC.
+
+    >>> s = np.array([10.0, 20.0, 12.0, 20.0, 8.0, 20.0])
+    >>> estimate_sigma(s, period=2)  # residuals (2, -4) at phase 0, (0, 0) at phase 1
+    array([3.16227766, 0.        ])
+    """
+    x = np.asarray(series, dtype=float)
+    if period < 1:
+        raise InputError(_SRC, "period", period, "expected a period >= 1")
+    if x.ndim != 1 or x.size <= period:
+        raise InputError(_SRC, "series", x.shape, f"expected a 1-D series longer than {period}")
+    res = x[period:] - x[:-period]
+    out = np.full(period, np.nan)
+    for h in range(period):
+        r = res[(np.arange(res.size) + period) % period == h]
+        r = r[np.isfinite(r)]
+        if r.size:
+            out[h] = float(np.sqrt(np.mean(r * r)))
+    if not np.all(np.isfinite(out)):
+        raise InputError(_SRC, "series", "NaN", "expected a finite residual at every phase")
+    return out
+
+
+def normal_quantile(epsilon: float) -> float:
+    """z = Φ⁻¹(1 − ε) for 0 < ε ≤ 0.5 (z ≥ 0: the chance constraint is convex)."""
+    if not (0.0 < float(epsilon) <= 0.5):
+        raise InputError(_SRC, "epsilon", epsilon, "expected 0 < epsilon <= 0.5")
+    return float(ndtri(1.0 - float(epsilon)))
+
+
+def soc_margin(
+    energy: npt.ArrayLike, sigma: npt.ArrayLike, epsilon: float, full: bool = False
+) -> float:
+    """The robust margin Φ⁻¹(1 − ε)·‖σ∘E‖₂ (``full``: Φ⁻¹(1 − ε)·Σ σ·E, perfect correlation)."""
+    s = np.asarray(sigma, dtype=float) * np.asarray(energy, dtype=float)
+    std = float(np.abs(s.sum())) if full else float(np.linalg.norm(s))
+    return normal_quantile(epsilon) * std
+
+
+def resolve_sigma(inst: Instance, sigma: Sigma) -> dict[tuple[str, str], Arr]:
+    """σ arrays per (site, dimension) from a relative float (σ = r·|g|) or absolute arrays.
+
+    Absolute arrays are keyed like ``inst.signal``, one value ≥ 0 per slot; a
+    (site, dimension) without an entry has σ = 0 (its signal is taken as exact).
+    """
+    T = inst.horizon
+    if isinstance(sigma, int | float):
+        r = float(sigma)
+        if not (np.isfinite(r) and r >= 0):
+            raise InputError(_SRC, "sigma", sigma, "expected a relative sigma >= 0")
+        return {k: r * np.abs(np.asarray(g, dtype=float)) for k, g in inst.signal.items()}
+    out: dict[tuple[str, str], Arr] = {}
+    for key, arr in sigma.items():
+        if key not in inst.signal:
+            raise InputError(_SRC, "sigma", key, "expected a (site, dimension) with a signal")
+        a = np.asarray(arr, dtype=float)
+        if a.shape != (T,) or not np.all(np.isfinite(a)) or np.any(a < 0):
+            field = f"sigma[{key[0]}.{key[1]}]"
+            raise InputError(_SRC, field, a.shape, f"expected {T} finite values >= 0")
+        out[key] = a
+    return out
+
+
+def hourly_sigma(
+    inst: Instance, profiles: Mapping[tuple[str, str], npt.ArrayLike]
+) -> dict[tuple[str, str], Arr]:
+    """Absolute σ per (site, dim) from 24-value profiles per (region, dim) (e.g. estimate_sigma).
+
+    Slot t takes the profile value of its start's UTC hour.
+    """
+    hours = np.array([s.hour for s in inst.slots], dtype=int)
+    out: dict[tuple[str, str], Arr] = {}
+    for (region, dim), prof in profiles.items():
+        p = np.asarray(prof, dtype=float)
+        if p.shape != (24,):
+            raise InputError(_SRC, f"profiles[{region}.{dim}]", p.shape, "expected 24 values")
+        for s in inst.sites:
+            if s.region == region and (s.id, dim) in inst.signal:
+                out[(s.id, dim)] = p[hours]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class UncertainRow:
+    """One signal-weighted cap row: burden = ``mean``·E ± N(0, ‖``spread``·E‖²), E flat (S·T)."""
+
+    row: CapRow
+    dim: str
+    limit: float
+    mean: Arr  # (S*T,) forecast signal on the row's sites and slots, 0 elsewhere
+    spread: sp.csr_matrix  # (k, S*T): one row per independent error source
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A cap row evaluated at an energy: expected burden, its σ, the margin z·σ, P(holds)."""
+
+    row: CapRow
+    dim: str
+    limit: float
+    mean: float
+    std: float
+    margin: float
+    probability: float
+
+
+def uncertain_rows(
+    inst: Instance, sigma: Sigma, correlation: Correlation = "independent"
+) -> tuple[UncertainRow, ...]:
+    """The signal-weighted cap rows of ``inst`` (same rows as the formulation's) with σ.
+
+    ``independent``: errors independent per (region, slot); sites of one region
+    share their region's error (they read the same forecast). ``full``: all
+    errors of a row perfectly correlated (σ of the row = Σ σ·E, an upper bound
+    for any correlation since E ≥ 0).
+    """
+    if correlation not in ("independent", "full"):
+        raise InputError(_SRC, "correlation", correlation, "expected independent or full")
+    sig = resolve_sigma(inst, sigma)
+    S, T, days, caps = len(inst.sites), inst.horizon, inst.days(), inst.caps
+    dims = inst.dims()
+    fams: list[tuple[str, str, str, list[int], float, bool]] = []  # cap, where, dim, ...
+    regions: dict[str, list[int]] = defaultdict(list)
+    for d, s in enumerate(inst.sites):
+        regions[s.region].append(d)
+    for z, lim in caps.carbon_g_per_day.items():
+        if z in regions:
+            fams.append(("carbon", z, "co2eq", regions[z], lim, False))
+    if caps.carbon_total_g_per_day is not None:
+        fams.append(
+            ("carbon", "total", "co2eq", list(range(S)), caps.carbon_total_g_per_day, False)
+        )
+    for scoped, whole in ((caps.zone_per_day, False), (caps.zone_horizon, True)):
+        for (dim, zk), lim in scoped.items():
+            members = [d for d, s in enumerate(inst.sites) if zone_key(dim, s) == zk]
+            if members and dim in dims:
+                fams.append((f"zone:{dim}", zk, dim, members, lim, whole))
+    out: list[UncertainRow] = []
+    for cap, where, dim, members, lim, whole in fams:
+        unit = "gCO2eq" if cap == "carbon" else f"{dim}*kWh"
+        for day in ["horizon"] if whole else list(dict.fromkeys(days)):
+            mean = np.zeros(S * T)
+            src: dict[tuple[str, int], int] = {}
+            r_, c_, v_ = [], [], []
+            for d in members:
+                s = inst.sites[d]
+                g = np.asarray(inst.signal[(s.id, dim)], dtype=float)
+                sd = sig.get((s.id, dim), np.zeros(T))
+                for t in range(T):
+                    if whole or days[t] == day:
+                        mean[d * T + t] = g[t]
+                        if sd[t] > 0:
+                            key = ("", 0) if correlation == "full" else (s.region, t)
+                            r_.append(src.setdefault(key, len(src)))
+                            c_.append(d * T + t)
+                            v_.append(float(sd[t]))
+            spread = sp.csr_matrix((v_, (r_, c_)), shape=(len(src), S * T))
+            row = CapRow(cap, where, None, day, unit)
+            out.append(UncertainRow(row, dim, float(lim), mean, spread))
+    return tuple(out)
+
+
+def _check(rows: tuple[UncertainRow, ...], energy: Arr, z: float) -> tuple[RowCheck, ...]:
+    e = np.asarray(energy, dtype=float).reshape(-1)
+    out: list[RowCheck] = []
+    for u in rows:
+        mean = float(u.mean @ e)
+        std = float(np.linalg.norm(u.spread @ e)) if u.spread.shape[0] else 0.0
+        if std > 0:
+            prob = float(ndtr((u.limit - mean) / std))
+        else:
+            prob = 1.0 if mean <= u.limit * (1 + 1e-9) + 1e-9 else 0.0
+        out.append(RowCheck(u.row, u.dim, u.limit, mean, std, z * std, prob))
+    return tuple(out)
+
+
+def _energy_matrix(inst: Instance, energy: npt.ArrayLike) -> Arr:
+    e = np.asarray(energy, dtype=float)
+    shape = (len(inst.sites), inst.horizon)
+    if e.shape != shape or not np.all(np.isfinite(e)):
+        raise InputError(_SRC, "energy", e.shape, f"expected finite energy of shape {shape}")
+    return e
+
+
+def cap_confidence(
+    inst: Instance,
+    energy: npt.ArrayLike,
+    sigma: Sigma,
+    correlation: Correlation = "independent",
+) -> dict[CapRow, float]:
+    """P(cap holds) of every signal-weighted cap row for ``energy[site, slot]`` kWh.
+
+    Φ((cap − μᵀE)/σ_row) under the Gaussian error model; a row with σ_row = 0
+    holds with probability 1 or 0.
+    """
+    e = _energy_matrix(inst, energy)
+    return {c.row: c.probability for c in _check(uncertain_rows(inst, sigma, correlation), e, 0.0)}
+
+
+def plan_energy(inst: Instance, plan: Plan) -> Arr:
+    """energy[site, slot] kWh (compute + transfer) of a :class:`Plan`, from its burdens."""
+    sidx = inst.site_index()
+    out = np.zeros((len(inst.sites), inst.horizon))
+    for b in plan.burdens:
+        d = sidx[b.site]
+        out[d, b.slot] += b.power_kw * inst.slot_hours / inst.sites[d].pue
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class RobustResult:
+    """Answer of :func:`robust_region` / :func:`robust_plan` (a fractional placement).
+
+    Attributes
+    ----------
+    status : optimal | inaccurate (ECOS: reduced accuracy) | infeasible | unbounded | error
+    epsilon, z : the allowed violation probability and z = Φ⁻¹(1 − ε).
+    alpha : the largest workload scale (:func:`robust_region`; ``inf`` if unbounded), else None.
+    objective : Σ cost·E of the solution (expected objective: cost is linear in the signals).
+    energy : energy[site, slot] kWh of the solution (None without a solution).
+    placements : (class index, site id, start slot) -> fractional number of workloads.
+    rows : every uncertain cap row at the solution: expected burden, σ, margin z·σ, P(holds).
+    solve_s : ECOS's reported solve time; compile_s : cvxpy's compilation time.
+    """
+
+    status: RobustStatus
+    epsilon: float
+    z: float
+    correlation: str
+    alpha: float | None = None
+    objective: float | None = None
+    energy: Arr | None = None
+    placements: Mapping[tuple[int, str, int], float] | None = None
+    rows: tuple[RowCheck, ...] = ()
+    solve_s: float | None = None
+    compile_s: float | None = None
+    message: str = ""
+
+
+_STATUS: Mapping[str, RobustStatus] = {
+    cp.OPTIMAL: "optimal",
+    cp.OPTIMAL_INACCURATE: "inaccurate",
+    cp.INFEASIBLE: "infeasible",
+    cp.INFEASIBLE_INACCURATE: "infeasible",
+    cp.UNBOUNDED: "unbounded",
+    cp.UNBOUNDED_INACCURATE: "unbounded",
+}
+
+
+def _ecos_note(prob: cp.Problem) -> str:
+    info = (prob.solver_stats.extra_stats or {}).get("info", {})
+    note = f"ECOS {prob.status} after {prob.solver_stats.num_iters} iterations"
+    if "relgap" in info:
+        note += f" (relgap {info['relgap']:.1e}, pres {info['pres']:.1e}, dres {info['dres']:.1e})"
+    return note
+
+
+def _solve(
+    inst: Instance,
+    sigma: Sigma,
+    epsilon: float,
+    correlation: Correlation,
+    region: bool,
+    solver_opts: Mapping[str, float] | None,
+    alpha_max: float = 1e4,
+) -> RobustResult:
+    z = normal_quantile(epsilon)
+    rows = uncertain_rows(inst, sigma, correlation)
+    det = replace(
+        inst,
+        caps=replace(
+            inst.caps,
+            carbon_g_per_day={},
+            carbon_total_g_per_day=None,
+            zone_per_day={},
+            zone_horizon={},
+        ),
+    )
+    form = build(det, integer=False, elastic="scale" if region else None)
+    e = form.energy
+    cons = list(form.problem.constraints)
+    if region:  # x ≤ m_c is replaced by α ≤ alpha_max (x_j ≤ α·m_c holds anyway)
+        ub_par = form.params["ub"]
+        excluded = np.flatnonzero(np.asarray(ub_par.value, dtype=float) <= 0)
+        cons = [c for c in cons if not any(p is ub_par for p in c.parameters())]
+        cons.append(form.slacks["scale"] <= alpha_max)
+        if excluded.size:
+            cons.append(form.x[excluded] == 0)
+    for u in rows:  # each row divided by its limit: ECOS has no presolve/scaling of its own
+        k = 1.0 / abs(u.limit) if u.limit != 0 else 1.0
+        lhs = e @ (k * u.mean)
+        if z > 0 and u.spread.nnz:
+            lhs = lhs + z * norm((k * u.spread) @ e, 2)
+        cons.append(lhs <= k * u.limit)
+    prob = cp.Problem(form.problem.objective, cons)
+    base = RobustResult("error", float(epsilon), z, correlation)
+    try:
+        with warnings.catch_warnings():  # "may be inaccurate": reported as the status instead
+            warnings.simplefilter("ignore", UserWarning)
+            prob.solve(solver=cp.ECOS, **{**ECOS_OPTS, **dict(solver_opts or {})})  # type: ignore[no-untyped-call]
+    except cp.error.SolverError as exc:
+        return replace(base, message=f"ECOS failed: {exc}")
+    base = replace(
+        base,
+        status=_STATUS.get(str(prob.status), "error"),
+        solve_s=prob.solver_stats.solve_time,
+        compile_s=prob.compilation_time,
+        message=_ecos_note(prob),
+    )
+    if base.status == "unbounded" and region:
+        return replace(base, alpha=float("inf"))
+    if base.status not in ("optimal", "inaccurate") or e.value is None:
+        return base
+    S, T = len(inst.sites), inst.horizon
+    energy = np.maximum(np.asarray(e.value, dtype=float), 0.0)
+    xs = np.asarray(form.x.value, dtype=float)
+    placements = {
+        (c, inst.sites[d].id, t): float(xs[j])
+        for j, (c, d, t) in enumerate(form.options)
+        if xs[j] > 1e-9
+    }
+    alpha = float(np.asarray(form.slacks["scale"].value)) if region else None
+    if alpha is not None and alpha >= alpha_max * (1 - 1e-6):
+        return replace(base, status="unbounded", alpha=float("inf"))
+    return replace(
+        base,
+        alpha=alpha,
+        objective=float(inst.cost().reshape(-1) @ energy),
+        energy=energy.reshape(S, T),
+        placements=placements,
+        rows=_check(rows, energy, z),
+    )
+
+
+def robust_region(
+    inst: Instance,
+    sigma: Sigma,
+    epsilon: float,
+    *,
+    correlation: Correlation = "independent",
+    solver_opts: Mapping[str, float] | None = None,
+    alpha_max: float = 1e4,
+) -> RobustResult:
+    """Largest α with α × the workload mix placeable and every cap holding w.p. ≥ 1 − ε.
+
+    The LP relaxation of :func:`optimizer.fsor_region.max_scale` with the
+    signal-weighted caps as second-order cone constraints (ECOS). At σ = 0 it
+    equals ``max_scale``; α falls as ε shrinks or σ grows. Each row holds with
+    probability ≥ 1 − ε separately (not jointly; see docs/robust.md). α is
+    searched in [0, ``alpha_max``] (a bound ECOS needs; HiGHS's ``max_scale``
+    uses 1e9): reaching it is reported as ``unbounded`` with α = inf.
+    """
+    return _solve(inst, sigma, epsilon, correlation, True, solver_opts, alpha_max)
+
+
+def robust_plan(
+    inst: Instance,
+    sigma: Sigma,
+    epsilon: float,
+    *,
+    correlation: Correlation = "independent",
+    solver_opts: Mapping[str, float] | None = None,
+) -> RobustResult:
+    """Minimum expected-objective fractional placement under the chance-constrained caps (ECOS).
+
+    The continuous relaxation of :func:`optimizer.formulation.build` (placement,
+    lightpath counts, power and water caps linear) plus one SOC constraint per
+    signal-weighted cap row. Infeasible or failed solves return a status.
+    """
+    return _solve(inst, sigma, epsilon, correlation, False, solver_opts)

@@ -65,8 +65,8 @@ Sigma = float | Mapping[tuple[str, str], npt.ArrayLike]
 RobustStatus = Literal["optimal", "inaccurate", "infeasible", "unbounded", "error"]
 _SRC = "robust"
 
-#: ECOS settings used unless overridden: its defaults (1e-8) stall on the degenerate
-#: scale LP with the gap at ~5e-8 ("close to optimal"); 1e-7 ends there as optimal.
+#: ECOS settings unless overridden: with its default gap tolerances (1e-8) the scale LP
+#: stalls at a gap of ~5e-8 and ends "close to optimal" (status ``inaccurate``).
 ECOS_OPTS: Mapping[str, float] = {"abstol": 1e-6, "reltol": 1e-6, "feastol": 1e-8, "max_iters": 200}
 
 
@@ -89,12 +89,9 @@ def estimate_sigma(series: npt.ArrayLike, period: int = 24) -> Arr:
     if x.ndim != 1 or x.size <= period:
         raise InputError(_SRC, "series", x.shape, f"expected a 1-D series longer than {period}")
     res = x[period:] - x[:-period]
-    out = np.full(period, np.nan)
-    for h in range(period):
-        r = res[(np.arange(res.size) + period) % period == h]
-        r = r[np.isfinite(r)]
-        if r.size:
-            out[h] = float(np.sqrt(np.mean(r * r)))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a phase with no residual: NaN
+        out = np.array([np.sqrt(np.nanmean(res[h::period] ** 2)) for h in range(period)])
     if not np.all(np.isfinite(out)):
         raise InputError(_SRC, "series", "NaN", "expected a finite residual at every phase")
     return out
@@ -253,14 +250,6 @@ def _check(rows: tuple[UncertainRow, ...], energy: Arr, z: float) -> tuple[RowCh
     return tuple(out)
 
 
-def _energy_matrix(inst: Instance, energy: npt.ArrayLike) -> Arr:
-    e = np.asarray(energy, dtype=float)
-    shape = (len(inst.sites), inst.horizon)
-    if e.shape != shape or not np.all(np.isfinite(e)):
-        raise InputError(_SRC, "energy", e.shape, f"expected finite energy of shape {shape}")
-    return e
-
-
 def cap_confidence(
     inst: Instance,
     energy: npt.ArrayLike,
@@ -272,7 +261,10 @@ def cap_confidence(
     Φ((cap − μᵀE)/σ_row) under the Gaussian error model; a row with σ_row = 0
     holds with probability 1 or 0.
     """
-    e = _energy_matrix(inst, energy)
+    e = np.asarray(energy, dtype=float)
+    shape = (len(inst.sites), inst.horizon)
+    if e.shape != shape or not np.all(np.isfinite(e)):
+        raise InputError(_SRC, "energy", e.shape, f"expected finite energy of shape {shape}")
     return {c.row: c.probability for c in _check(uncertain_rows(inst, sigma, correlation), e, 0.0)}
 
 
@@ -293,7 +285,8 @@ class RobustResult:
     Attributes
     ----------
     status : optimal | inaccurate (ECOS: reduced accuracy) | infeasible | unbounded | error
-    epsilon, z : the allowed violation probability and z = Φ⁻¹(1 − ε).
+    epsilon, z : the allowed violation probability and the z used: Φ⁻¹(1 − ε) per row,
+        Φ⁻¹(1 − ε/k) with ``joint`` (k uncertain rows: all hold together w.p. ≥ 1 − ε).
     alpha : the largest workload scale (:func:`robust_region`; ``inf`` if unbounded), else None.
     objective : Σ cost·E of the solution (expected objective: cost is linear in the signals).
     energy : energy[site, slot] kWh of the solution (None without a solution).
@@ -306,6 +299,7 @@ class RobustResult:
     epsilon: float
     z: float
     correlation: str
+    joint: bool = False
     alpha: float | None = None
     objective: float | None = None
     energy: Arr | None = None
@@ -340,11 +334,14 @@ def _solve(
     epsilon: float,
     correlation: Correlation,
     region: bool,
+    joint: bool,
     solver_opts: Mapping[str, float] | None,
     alpha_max: float = 1e4,
 ) -> RobustResult:
     z = normal_quantile(epsilon)
     rows = uncertain_rows(inst, sigma, correlation)
+    if joint:  # Bonferroni: ε split over the rows that are uncertain
+        z = normal_quantile(epsilon / max(sum(u.spread.nnz > 0 for u in rows), 1))
     det = replace(
         inst,
         caps=replace(
@@ -372,7 +369,7 @@ def _solve(
             lhs = lhs + z * norm((k * u.spread) @ e, 2)
         cons.append(lhs <= k * u.limit)
     prob = cp.Problem(form.problem.objective, cons)
-    base = RobustResult("error", float(epsilon), z, correlation)
+    base = RobustResult("error", float(epsilon), z, correlation, joint)
     try:
         with warnings.catch_warnings():  # "may be inaccurate": reported as the status instead
             warnings.simplefilter("ignore", UserWarning)
@@ -417,6 +414,7 @@ def robust_region(
     epsilon: float,
     *,
     correlation: Correlation = "independent",
+    joint: bool = False,
     solver_opts: Mapping[str, float] | None = None,
     alpha_max: float = 1e4,
 ) -> RobustResult:
@@ -425,11 +423,10 @@ def robust_region(
     The LP relaxation of :func:`optimizer.fsor_region.max_scale` with the
     signal-weighted caps as second-order cone constraints (ECOS). At σ = 0 it
     equals ``max_scale``; α falls as ε shrinks or σ grows. Each row holds with
-    probability ≥ 1 − ε separately (not jointly; see docs/robust.md). α is
-    searched in [0, ``alpha_max``] (a bound ECOS needs; HiGHS's ``max_scale``
-    uses 1e9): reaching it is reported as ``unbounded`` with α = inf.
+    probability ≥ 1 − ε on its own; ``joint``: all together (Bonferroni, ε/k per
+    row). α ≤ ``alpha_max``; reaching it is reported as ``unbounded``, α = inf.
     """
-    return _solve(inst, sigma, epsilon, correlation, True, solver_opts, alpha_max)
+    return _solve(inst, sigma, epsilon, correlation, True, joint, solver_opts, alpha_max)
 
 
 def robust_plan(
@@ -438,6 +435,7 @@ def robust_plan(
     epsilon: float,
     *,
     correlation: Correlation = "independent",
+    joint: bool = False,
     solver_opts: Mapping[str, float] | None = None,
 ) -> RobustResult:
     """Minimum expected-objective fractional placement under the chance-constrained caps (ECOS).
@@ -446,4 +444,4 @@ def robust_plan(
     lightpath counts, power and water caps linear) plus one SOC constraint per
     signal-weighted cap row. Infeasible or failed solves return a status.
     """
-    return _solve(inst, sigma, epsilon, correlation, False, solver_opts)
+    return _solve(inst, sigma, epsilon, correlation, False, joint, solver_opts)

@@ -156,3 +156,23 @@ def test_estimate_sigma_on_real_2023_carbon_intensity() -> None:
             prof = hourly_sigma(inst, {("DE", "co2eq"): sigma})
             r = robust_region(inst, prof, 0.05)
             assert r.status in SOLVED and (r.alpha or 0.0) < max_scale(inst) * (1 - 1e-4)
+
+
+def test_joint_chance_constraint_is_more_conservative(inst: Instance) -> None:
+    single = robust_plan(inst, 0.1, 0.05)
+    joint = robust_plan(inst, 0.1, 0.05, joint=True)
+    assert joint.status in SOLVED and joint.energy is not None
+    assert joint.z == pytest.approx(normal_quantile(0.05 / 5))  # 5 uncertain rows
+    assert (joint.objective or 0.0) >= (single.objective or 0.0)
+    conf = cap_confidence(inst, joint.energy, 0.1)
+    # union bound: all five rows hold together with probability ≥ 1 − Σ P(row breaks)
+    assert 1 - sum(1 - p for p in conf.values()) >= 0.95 - 1e-5
+    region = robust_region(inst, 0.1, 0.05, joint=True)
+    assert (region.alpha or 0.0) < (robust_region(inst, 0.1, 0.05).alpha or 0.0)
+
+
+def test_uncapped_mix_is_unbounded() -> None:
+    ws = synthetic_workloads(3, ORIGINS, seed=1)
+    free = make_instance(default_inventory(), default_signals(), ws, Caps(), site_caps=False)
+    r = robust_region(free, 0.1, 0.05)
+    assert r.status == "unbounded" and r.alpha == math.inf and r.energy is None

@@ -271,6 +271,29 @@ class _Session(ncserver.NetconfServerSession):  # type: ignore[misc]
         ncbase.NetconfSession._open_session(self, True)
 
 
+class _NoDelaySocket(sshserver.SSHServerSocket):  # type: ignore[misc]
+    """The library's per-connection SSH socket with Nagle's algorithm off (``TCP_NODELAY``).
+
+    paramiko writes each SSH packet with its own ``send``; with Nagle on, a small packet
+    sent while the previous one is unacknowledged waits for the client's delayed ACK
+    (~40 ms on Linux) whenever the client has nothing to send meanwhile: measured on
+    ~half of the connections, in password auth and the subsystem request.
+    """
+
+    def __init__(
+        self,
+        server_ctl: Any,
+        session_class: Any,
+        extra_args: Any,
+        server: Any,
+        newsocket: socket.socket,
+        addr: Any,
+        debug: bool,
+    ) -> None:
+        newsocket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().__init__(server_ctl, session_class, extra_args, server, newsocket, addr, debug)
+
+
 class DeviceServer(ncserver.NetconfSSHServer):  # type: ignore[misc]
     """A NETCONF/SSH server on one address and port for one device engine."""
 
@@ -291,7 +314,7 @@ class DeviceServer(ncserver.NetconfSSHServer):  # type: ignore[misc]
         self.session_locks_lock = threading.Lock()
         self.session_locks = {"running": 0, "candidate": 0}
         self.server_ctl = ncserver.SSHUserPassController(username=username, password=password)
-        self.server_socket_class = sshserver.SSHServerSocket
+        self.server_socket_class = _NoDelaySocket
         self.server_session_class = _Session
         self.extra_args = None
         self.debug = False

@@ -34,10 +34,11 @@ import cvxpy as cp
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from cvxpy.atoms.affine.binary_operators import multiply
 from cvxpy.atoms.norm import norm
 from scipy.special import ndtr, ndtri
 
-from optimizer.formulation import CapRow, build
+from optimizer.formulation import CapRow, Formulation, build
 from optimizer.instance import Instance, zone_key
 from optimizer.plan import Plan
 from topology.errors import InputError
@@ -328,6 +329,108 @@ def _ecos_note(prob: cp.Problem) -> str:
     return note
 
 
+def _rows(
+    vals: list[float], r: list[int], c: list[int], limits: Arr, shape: tuple[int, int]
+) -> tuple[sp.csr_matrix, Arr]:
+    """``M x ≤ b`` with every row divided by its limit (ECOS has no presolve of its own)."""
+    k = 1.0 / np.where(limits > 0, limits, 1.0)
+    return sp.diags(k) @ sp.csr_matrix((vals, (r, c)), shape=shape), limits * k
+
+
+def _model(
+    inst: Instance, region: bool, alpha_max: float
+) -> tuple[Formulation, cp.Variable, cp.Expression, list[cp.Constraint], cp.Variable]:
+    """The LP part, rebuilt from ``build``'s index maps and parameter values, well scaled.
+
+    Variables: x per option (class, site, start) and y per (option, candidate route)
+    (workloads of the option sent over that route; one lightpath each), so
+    E = Σ u·x + Σ volume·kWh/GB·y; channels per (fibre, slot) and per multi-fibre
+    route bound Σ y. This is the formulation's LP relaxation with per-workload routes
+    instead of its per-group GB variables v (whose kWh/GB ~1e-5 coefficients leave ECOS
+    off by up to 3e-4 in α); the two differ only where channels bind.
+    """
+    caps = replace(
+        inst.caps,
+        carbon_g_per_day={},
+        carbon_total_g_per_day=None,
+        zone_per_day={},
+        zone_horizon={},
+    )  # the signal-weighted caps: they become the chance-constrained rows
+    form = build(replace(inst, caps=caps), integer=False)
+    par = {k: np.asarray(v.value, dtype=float) for k, v in form.params.items()}
+    S, T, days, sidx = len(inst.sites), inst.horizon, inst.days(), inst.site_index()
+    opts, J = form.options, len(form.options)
+    x, alpha = cp.Variable(J, nonneg=True, name="x"), cp.Variable(nonneg=True, name="alpha")
+    er, ec, ev = [], [], []
+    for j, (c, d, t) in enumerate(opts):
+        for i, u in enumerate(inst.classes[c].profile_kwh):
+            er.append(d * T + t + i)
+            ec.append(j)
+            ev.append(u)
+    energy = sp.csr_matrix((ev, (er, ec)), shape=(S * T, J)) @ x
+    frow = {ft: i for i, ft in enumerate(form.fibre_rows)}
+    rrow = {rt: i for i, rt in enumerate(form.route_rows)}
+    ys: list[tuple[int, float, list[int], int]] = []  # option, kWh, fibre rows, route row
+    for j, g in enumerate(form.group_of_option):
+        c, d, t = opts[j]
+        for gg, r in form.route_cols if g >= 0 else ():
+            if gg == g:
+                rt = inst.network.routes[(form.groups[g][0], inst.sites[d].id)][r]
+                kwh = inst.classes[c].volume_gb * rt.energy_kwh_per_gb
+                rr = rrow.get((rt.fibres, t), -1) if len(rt.fibres) > 1 else -1
+                ys.append((j, kwh, [frow[(f, t)] for f in rt.fibres], rr))
+    cons: list[cp.Constraint] = []
+    if ys:
+        Y = len(ys)
+        y = cp.Variable(Y, nonneg=True, name="y")
+        yj = [q[0] for q in ys]
+        routed = np.array([g >= 0 for g in form.group_of_option], dtype=float)
+        cons.append(
+            sp.csr_matrix((np.ones(Y), (yj, range(Y))), shape=(J, Y)) @ y == multiply(routed, x)
+        )
+        cols = [opts[j][1] * T + opts[j][2] for j in yj]
+        energy = energy + sp.csr_matrix(([q[1] for q in ys], (cols, range(Y))), (S * T, Y)) @ y
+        fr = [(f, m) for m, q in enumerate(ys) for f in q[2]]
+        F, b = _rows(
+            [1.0] * len(fr), [a for a, _ in fr], [m for _, m in fr], par["free"], (len(frow), Y)
+        )
+        cons.append(F @ y <= b)
+        rm = [(q[3], m) for m, q in enumerate(ys) if q[3] >= 0]
+        if rm:
+            R, b = _rows(
+                [1.0] * len(rm),
+                [a for a, _ in rm],
+                [m for _, m in rm],
+                par["common"],
+                (len(rrow), Y),
+            )
+            cons.append(R @ y <= b)
+    C = sp.csr_matrix((np.ones(J), ([o[0] for o in opts], range(J))), shape=(len(inst.classes), J))
+    counts = np.array([c.count for c in inst.classes], dtype=float)
+    if region:  # x ≤ m_c becomes α ≤ alpha_max (x_j ≤ α·m_c holds anyway); exclusions stay
+        cons += [C @ x == alpha * counts, alpha <= alpha_max]
+        if np.any(par["ub"] <= 0):
+            cons.append(x[np.flatnonzero(par["ub"] <= 0)] == 0)
+    else:
+        cons += [C @ x == counts, x <= par["ub"]]
+    for name in ("power", "water"):
+        pr, pc, pv = [], [], []
+        for i, row in enumerate(form.cap_rows.get(name, [])):
+            d = sidx[row.where]
+            s = inst.sites[d]
+            for t in (
+                [row.slot or 0] if name == "power" else [t for t in range(T) if days[t] == row.day]
+            ):
+                pr.append(i)
+                pc.append(d * T + t)
+                pv.append(s.pue / inst.slot_hours if name == "power" else s.wue_l_per_kwh)
+        if pr:
+            lim = par[f"cap_{name}"]
+            M, b = _rows(pv, pr, pc, lim, (len(lim), S * T))
+            cons.append(M @ energy <= b)
+    return form, x, energy, cons, alpha
+
+
 def _solve(
     inst: Instance,
     sigma: Sigma,
@@ -342,33 +445,16 @@ def _solve(
     rows = uncertain_rows(inst, sigma, correlation)
     if joint:  # Bonferroni: ε split over the rows that are uncertain
         z = normal_quantile(epsilon / max(sum(u.spread.nnz > 0 for u in rows), 1))
-    det = replace(
-        inst,
-        caps=replace(
-            inst.caps,
-            carbon_g_per_day={},
-            carbon_total_g_per_day=None,
-            zone_per_day={},
-            zone_horizon={},
-        ),
-    )
-    form = build(det, integer=False, elastic="scale" if region else None)
-    e = form.energy
-    cons = list(form.problem.constraints)
-    if region:  # x ≤ m_c is replaced by α ≤ alpha_max (x_j ≤ α·m_c holds anyway)
-        ub_par = form.params["ub"]
-        excluded = np.flatnonzero(np.asarray(ub_par.value, dtype=float) <= 0)
-        cons = [c for c in cons if not any(p is ub_par for p in c.parameters())]
-        cons.append(form.slacks["scale"] <= alpha_max)
-        if excluded.size:
-            cons.append(form.x[excluded] == 0)
-    for u in rows:  # each row divided by its limit: ECOS has no presolve/scaling of its own
+    form, x, e, cons, alpha = _model(inst, region, alpha_max)
+    for u in rows:  # each row divided by its limit
         k = 1.0 / abs(u.limit) if u.limit != 0 else 1.0
         lhs = e @ (k * u.mean)
         if z > 0 and u.spread.nnz:
             lhs = lhs + z * norm((k * u.spread) @ e, 2)
         cons.append(lhs <= k * u.limit)
-    prob = cp.Problem(form.problem.objective, cons)
+    cost = np.asarray(form.params["cost"].value, dtype=float)
+    objective = cp.Maximize(alpha) if region else cp.Minimize(e @ cost)
+    prob = cp.Problem(objective, cons)
     base = RobustResult("error", float(epsilon), z, correlation, joint)
     try:
         with warnings.catch_warnings():  # "may be inaccurate": reported as the status instead
@@ -389,18 +475,18 @@ def _solve(
         return base
     S, T = len(inst.sites), inst.horizon
     energy = np.maximum(np.asarray(e.value, dtype=float), 0.0)
-    xs = np.asarray(form.x.value, dtype=float)
+    xs = np.asarray(x.value, dtype=float)
     placements = {
         (c, inst.sites[d].id, t): float(xs[j])
         for j, (c, d, t) in enumerate(form.options)
         if xs[j] > 1e-9
     }
-    alpha = float(np.asarray(form.slacks["scale"].value)) if region else None
-    if alpha is not None and alpha >= alpha_max * (1 - 1e-6):
+    a = float(np.asarray(alpha.value, dtype=float)) if region else None
+    if a is not None and a >= alpha_max * (1 - 1e-6):
         return replace(base, status="unbounded", alpha=float("inf"))
     return replace(
         base,
-        alpha=alpha,
+        alpha=a,
         objective=float(inst.cost().reshape(-1) @ energy),
         energy=energy.reshape(S, T),
         placements=placements,

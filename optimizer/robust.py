@@ -329,12 +329,14 @@ def _ecos_note(prob: cp.Problem) -> str:
     return note
 
 
-def _rows(
-    vals: list[float], r: list[int], c: list[int], limits: Arr, shape: tuple[int, int]
+def _scaled(
+    rc: list[tuple[int, int]], vals: list[float], limits: Arr, ncols: int
 ) -> tuple[sp.csr_matrix, Arr]:
-    """``M x ≤ b`` with every row divided by its limit (ECOS has no presolve of its own)."""
+    """``M ≤ b`` from (row, col) entries, every row divided by its limit (ECOS does no presolve)."""
     k = 1.0 / np.where(limits > 0, limits, 1.0)
-    return sp.diags(k) @ sp.csr_matrix((vals, (r, c)), shape=shape), limits * k
+    r, c = [a for a, _ in rc], [b for _, b in rc]
+    M = sp.csr_matrix((vals, (r, c)), shape=(len(limits), ncols))
+    return sp.diags(k) @ M, limits * k
 
 
 def _model(
@@ -342,68 +344,56 @@ def _model(
 ) -> tuple[Formulation, cp.Variable, cp.Expression, list[cp.Constraint], cp.Variable]:
     """The LP part, rebuilt from ``build``'s index maps and parameter values, well scaled.
 
-    Variables: x per option (class, site, start) and y per (option, candidate route)
-    (workloads of the option sent over that route; one lightpath each), so
-    E = Σ u·x + Σ volume·kWh/GB·y; channels per (fibre, slot) and per multi-fibre
-    route bound Σ y. This is the formulation's LP relaxation with per-workload routes
-    instead of its per-group GB variables v (whose kWh/GB ~1e-5 coefficients leave ECOS
-    off by up to 3e-4 in α); the two differ only where channels bind.
+    Variables: x per option (class, site, start), y per (option, candidate route)
+    (workloads of the option sent over that route, one lightpath each):
+    E = Σ u·x + Σ volume·kWh/GB·y; channel rows per (fibre, slot) and multi-fibre
+    route bound Σ y. The formulation's LP with per-workload routes instead of its
+    per-group GB variables v (kWh/GB ~1e-5 coefficients left ECOS off by up to
+    3e-4 in α); the two differ only where channels bind.
     """
-    caps = replace(
-        inst.caps,
-        carbon_g_per_day={},
-        carbon_total_g_per_day=None,
-        zone_per_day={},
-        zone_horizon={},
-    )  # the signal-weighted caps: they become the chance-constrained rows
-    form = build(replace(inst, caps=caps), integer=False)
+    caps = replace(  # the signal-weighted caps become the chance-constrained rows
+        inst.caps, carbon_g_per_day={}, carbon_total_g_per_day=None, zone_per_day={}
+    )
+    form = build(replace(inst, caps=replace(caps, zone_horizon={})), integer=False)
     par = {k: np.asarray(v.value, dtype=float) for k, v in form.params.items()}
     S, T, days, sidx = len(inst.sites), inst.horizon, inst.days(), inst.site_index()
     opts, J = form.options, len(form.options)
     x, alpha = cp.Variable(J, nonneg=True, name="x"), cp.Variable(nonneg=True, name="alpha")
-    er, ec, ev = [], [], []
-    for j, (c, d, t) in enumerate(opts):
-        for i, u in enumerate(inst.classes[c].profile_kwh):
-            er.append(d * T + t + i)
-            ec.append(j)
-            ev.append(u)
-    energy = sp.csr_matrix((ev, (er, ec)), shape=(S * T, J)) @ x
+    ent = [
+        (d * T + t + i, j, u)
+        for j, (c, d, t) in enumerate(opts)
+        for i, u in enumerate(inst.classes[c].profile_kwh)
+    ]
+    Ac = sp.csr_matrix(
+        ([u for *_, u in ent], ([a for a, *_ in ent], [j for _, j, _ in ent])), shape=(S * T, J)
+    )
+    energy = Ac @ x
     frow = {ft: i for i, ft in enumerate(form.fibre_rows)}
     rrow = {rt: i for i, rt in enumerate(form.route_rows)}
-    ys: list[tuple[int, float, list[int], int]] = []  # option, kWh, fibre rows, route row
+    routes: dict[int, list[int]] = defaultdict(list)
+    for g, r in form.route_cols:
+        routes[g].append(r)
+    ys: list[tuple[int, float, tuple[str, ...], int]] = []  # option, kWh, fibres, slot
     for j, g in enumerate(form.group_of_option):
         c, d, t = opts[j]
-        for gg, r in form.route_cols if g >= 0 else ():
-            if gg == g:
-                rt = inst.network.routes[(form.groups[g][0], inst.sites[d].id)][r]
-                kwh = inst.classes[c].volume_gb * rt.energy_kwh_per_gb
-                rr = rrow.get((rt.fibres, t), -1) if len(rt.fibres) > 1 else -1
-                ys.append((j, kwh, [frow[(f, t)] for f in rt.fibres], rr))
+        for r in routes[g] if g >= 0 else ():
+            rt = inst.network.routes[(form.groups[g][0], inst.sites[d].id)][r]
+            ys.append((j, inst.classes[c].volume_gb * rt.energy_kwh_per_gb, rt.fibres, t))
     cons: list[cp.Constraint] = []
     if ys:
         Y = len(ys)
         y = cp.Variable(Y, nonneg=True, name="y")
-        yj = [q[0] for q in ys]
+        pick = sp.csr_matrix((np.ones(Y), ([q[0] for q in ys], range(Y))), shape=(J, Y))
         routed = np.array([g >= 0 for g in form.group_of_option], dtype=float)
-        cons.append(
-            sp.csr_matrix((np.ones(Y), (yj, range(Y))), shape=(J, Y)) @ y == multiply(routed, x)
-        )
-        cols = [opts[j][1] * T + opts[j][2] for j in yj]
+        cons.append(pick @ y == multiply(routed, x))
+        cols = [opts[q[0]][1] * T + opts[q[0]][2] for q in ys]
         energy = energy + sp.csr_matrix(([q[1] for q in ys], (cols, range(Y))), (S * T, Y)) @ y
-        fr = [(f, m) for m, q in enumerate(ys) for f in q[2]]
-        F, b = _rows(
-            [1.0] * len(fr), [a for a, _ in fr], [m for _, m in fr], par["free"], (len(frow), Y)
-        )
+        fr = [(frow[(f, q[3])], m) for m, q in enumerate(ys) for f in q[2]]
+        F, b = _scaled(fr, [1.0] * len(fr), par["free"], Y)
         cons.append(F @ y <= b)
-        rm = [(q[3], m) for m, q in enumerate(ys) if q[3] >= 0]
+        rm = [(rrow[(q[2], q[3])], m) for m, q in enumerate(ys) if (q[2], q[3]) in rrow]
         if rm:
-            R, b = _rows(
-                [1.0] * len(rm),
-                [a for a, _ in rm],
-                [m for _, m in rm],
-                par["common"],
-                (len(rrow), Y),
-            )
+            R, b = _scaled(rm, [1.0] * len(rm), par["common"], Y)
             cons.append(R @ y <= b)
     C = sp.csr_matrix((np.ones(J), ([o[0] for o in opts], range(J))), shape=(len(inst.classes), J))
     counts = np.array([c.count for c in inst.classes], dtype=float)
@@ -414,19 +404,17 @@ def _model(
     else:
         cons += [C @ x == counts, x <= par["ub"]]
     for name in ("power", "water"):
-        pr, pc, pv = [], [], []
+        ent2: list[tuple[int, int]] = []
+        vals: list[float] = []
         for i, row in enumerate(form.cap_rows.get(name, [])):
             d = sidx[row.where]
             s = inst.sites[d]
-            for t in (
-                [row.slot or 0] if name == "power" else [t for t in range(T) if days[t] == row.day]
-            ):
-                pr.append(i)
-                pc.append(d * T + t)
-                pv.append(s.pue / inst.slot_hours if name == "power" else s.wue_l_per_kwh)
-        if pr:
-            lim = par[f"cap_{name}"]
-            M, b = _rows(pv, pr, pc, lim, (len(lim), S * T))
+            power = name == "power"
+            for t in [row.slot or 0] if power else [t for t in range(T) if days[t] == row.day]:
+                ent2.append((i, d * T + t))
+                vals.append(s.pue / inst.slot_hours if power else s.wue_l_per_kwh)
+        if ent2:
+            M, b = _scaled(ent2, vals, par[f"cap_{name}"], S * T)
             cons.append(M @ energy <= b)
     return form, x, energy, cons, alpha
 

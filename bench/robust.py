@@ -2,15 +2,16 @@
 
 Instances: the embedded ORCA network (3 sites, DE/JP/CA) and, unless ``--quick``,
 CORONET with 6 sites (``bench.plan.prepare``/``instance``: 40 channels, 50 %
-occupied), 24 hourly Table V slots, synthetic workloads, the bench's site power
-caps (``--power-factor`` × mean load), plus carbon caps that bind: per region and day ``--carbon`` × (the
-region's share of sites × total energy × the region's mean co2eq), and in total
-per day ``--carbon`` × total energy × mean co2eq. σ: ``2023`` = the RMS
-day-ahead persistence error per UTC hour of the 2023 Electricity Maps carbon
-intensity (../shared/data/grid-2023, :func:`optimizer.robust.estimate_sigma`)
-applied to the Table V day, or ``10%`` of the signal. Per ε: the deterministic
-α (HiGHS, :func:`optimizer.fsor_region.max_scale`) vs the robust α (ECOS), ECOS
-solve and cvxpy compile seconds, the robust plan's expected objective vs the
+occupied, site power caps at ``--power-factor`` × the mean load), 24 hourly
+Table V slots, synthetic workloads, plus carbon caps that bind: per region and
+day ``--carbon`` × (the region's share of sites × total energy × the region's
+mean co2eq), in total per day ``--carbon`` × total energy × mean co2eq. σ:
+``2023`` = the RMS day-ahead persistence error per UTC hour of the 2023
+Electricity Maps carbon intensity (../shared/data/grid-2023,
+:func:`optimizer.robust.estimate_sigma`) applied to the Table V day, or ``10%``
+of the signal. Per ε: the deterministic α (HiGHS,
+:func:`optimizer.fsor_region.max_scale`) vs the robust α (ECOS), ECOS solve and
+cvxpy compile seconds, the robust plan's expected objective vs the
 deterministic LP plan's, and the lowest probability that a cap of the
 deterministic LP plan (ε = 0.5) holds under the same σ.
 """

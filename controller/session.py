@@ -2,11 +2,12 @@
 
 One ncclient session per device; every blocking call crosses into one
 :class:`~concurrent.futures.ThreadPoolExecutor` sized to the device count. Sessions run
-on TCP connections with Nagle's algorithm off and, after their first reply, write RPCs
-from the calling thread instead of after ncclient's polling tick. Sessions reconnect with
-exponential backoff; every RPC has a timeout; :meth:`SessionPool.device_lock` serialises candidate
-edits per device. Host keys are verified against a known_hosts file unless the caller
-opts out explicitly (labs). Passwords never reach a log line or a ``repr``.
+on TCP connections with Nagle's algorithm off, write every message (the hello included)
+from the calling thread and read replies in a thread that blocks on the channel instead
+of polling every ncclient ``TICK``. Sessions reconnect with exponential backoff; every RPC
+has a timeout; :meth:`SessionPool.device_lock` serialises candidate edits per device. Host
+keys are verified against a known_hosts file unless the caller opts out explicitly (labs).
+Passwords never reach a log line or a ``repr``.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import ncclient.transport.parser as nc_parser
 import ncclient.transport.session as nc_session
 import paramiko
 from ncclient import manager
 from ncclient.operations.errors import TimeoutExpiredError
-from ncclient.operations.rpc import RPCError
-from ncclient.transport.errors import TransportError
+from ncclient.operations.rpc import RaiseMode, RPCError
+from ncclient.transport.errors import SessionCloseError, TransportError
+from ncclient.transport.ssh import SSHSession
 
 from topology.errors import DeviceError, InputError
 
@@ -51,12 +54,11 @@ __all__ = [
 
 log = logging.getLogger("fsor.session")
 
-#: ncclient's session thread writes a queued message only when its ``select(timeout=TICK)``
-#: returns (0.1 s by default), and each open session wakes 1/TICK times a second (50 idle
-#: sessions: 0.33 CPU-s/s at 5 ms, 0.11 at 20 ms, 0.04 at 100 ms). This pool's sessions
-#: write RPCs directly once their first reply is in (:func:`_direct_writes`), so TICK only
-#: delays each session's first RPC (the one a cold discovery makes) and paces idle polling.
-#: 5 ms keeps that first wait small, so it does not pad a sequential baseline.
+#: A plain ncclient session's thread writes a queued message only when its
+#: ``select(timeout=TICK)`` returns (0.1 s by default) and wakes 1/TICK times a second while
+#: idle. The pool's own sessions (:class:`_SSHSession`) neither queue nor poll, so TICK does
+#: not touch them; it stays lowered for plain ncclient sessions elsewhere in the process
+#: (the lab runner's readiness probes), as DESIGN.md asks.
 nc_session.TICK = 0.005
 
 T = TypeVar("T")
@@ -245,7 +247,6 @@ class SessionPool:
         self._managers: dict[str, Any] = {}
         self._connect_locks = {d: asyncio.Lock() for d in self._endpoints}
         self._device_locks = {d: asyncio.Lock() for d in self._endpoints}
-        self._go_direct: dict[str, tuple[Any, Callable[[], None]]] = {}
         self._known_hosts = KnownHosts(
             self.options.known_hosts or Path("~/.ssh/known_hosts").expanduser()
         )
@@ -288,7 +289,6 @@ class SessionPool:
             "timeout": opts.connect_timeout_s,
             "allow_agent": False,
             "look_for_keys": False,
-            "device_params": {"name": "default"},
         }
         if ep.key_filename:
             kwargs["key_filename"] = ep.key_filename
@@ -299,12 +299,10 @@ class SessionPool:
             kwargs["unknown_host_cb"] = _fingerprint_ok(self._known_hosts, ep.port)
         sock = _connect_socket(ep.host, ep.port, opts.connect_timeout_s)
         try:
-            m = manager.connect(sock=sock, **kwargs)
+            return _connect_manager(sock, kwargs, opts.rpc_timeout_s)
         except BaseException:
             sock.close()
             raise
-        m.timeout = opts.rpc_timeout_s
-        return m
 
     async def session(self, device: str) -> Any:
         """The connected ncclient manager of ``device``, (re)connecting with backoff."""
@@ -328,7 +326,6 @@ class SessionPool:
                         delay = min(delay * 2, self.options.backoff_max_s)
                     continue
                 self._managers[device] = m
-                self._go_direct[device] = (m, _direct_writes(getattr(m, "_session", None)))
                 return m
             assert last is not None
             raise DeviceError(device, f"cannot connect: {type(last).__name__}: {last}") from last
@@ -347,14 +344,9 @@ class SessionPool:
         for attempt in (1, 2):
             m = await self.session(device)
             try:
-                out = await asyncio.wait_for(
+                return await asyncio.wait_for(
                     self._run(functools.partial(fn, m)), timeout=self.options.rpc_timeout_s + 5.0
                 )
-                pending = self._go_direct.get(device)
-                if pending is not None and pending[0] is m:
-                    del self._go_direct[device]
-                    pending[1]()  # a reply came back: the client hello is long written
-                return out
             except _TRANSPORT_ERRORS as exc:
                 self._drop(device)
                 if retry and attempt == 1:
@@ -411,46 +403,77 @@ def _connect_socket(host: str, port: int, timeout: float) -> socket.socket:
     return sock
 
 
-def _direct_writes(session: Any) -> Callable[[], None]:
-    """Let an ncclient SSH session's messages be written by the caller, not after a TICK.
+#: bytes asked of the channel per read (ncclient reads 4 KiB at a time)
+_READ_SIZE = 65536
 
-    ncclient queues each message; its session thread writes it when its
-    ``select(timeout=TICK)`` returns, so every RPC waits up to TICK and a small TICK costs
-    idle CPU. From now on the session thread writes each queued message whole under a lock;
-    the returned function (call it once a reply has come back, so the client hello is
-    surely written first) switches ``send`` to frame the message as ncclient does (1.0 end
-    marker, 1.1 chunk) and write it at once from the calling thread under the same lock.
-    The session thread keeps reading replies. A broken channel raises ``OSError``/``EOFError``,
-    transport errors for :meth:`SessionPool.call`.
+
+class _SSHSession(SSHSession):  # type: ignore[misc]
+    """ncclient's SSH session, writing from the caller and reading without polling.
+
+    ncclient queues each message for its session thread, which writes it only when its
+    ``select(timeout=TICK)`` returns (every RPC waits up to TICK) and which wakes 1/TICK
+    times a second while idle (at TICK = 5 ms, 50 idle sessions cost a third of a core).
+    Here :meth:`send` frames the message as ncclient does (1.0 end marker, 1.1 chunk) and
+    writes it at once under a lock, so the hello is on the wire before the reader starts
+    and no RPC can overtake it; :meth:`run` blocks in the channel's ``recv`` and hands the
+    bytes to ncclient's parser, so an idle session costs nothing. Host keys are checked by
+    the pool's :class:`KnownHosts` alone (``unknown_host_cb``): ncclient's own
+    ``~/.ssh/known_hosts`` load per connection (a key object per line) is skipped.
     """
-    channel = getattr(session, "_channel", None)
-    if channel is None:  # not an SSH session: keep ncclient's queue
-        return lambda: None
-    lock = threading.Lock()
-    queued = session.send
 
-    def thread_write(data: bytes) -> int:
-        with lock:
-            channel.sendall(data)
-        return len(data)
+    parser: Any  # ncclient's XML framing parser (set by SSHSession)
 
-    def send(message: str) -> None:
-        if not session.connected:
+    def __init__(self, device_handler: Any) -> None:
+        super().__init__(device_handler)
+        self._write_lock = threading.Lock()
+
+    def load_known_hosts(self, filename: str | None = None) -> None:
+        """Nothing: the pool's known_hosts check is the only one."""
+
+    def send(self, message: str) -> None:
+        if not self.connected or self._channel is None:
             raise TransportError("Not connected to NETCONF server")
         data = message.encode()
-        if session._base == nc_session.NetconfBase.BASE_11:
+        if self._base == nc_session.NetconfBase.BASE_11:
             framed = b"\n#%d\n%s%s" % (len(data), data, nc_session.END_DELIM)
         else:
             framed = data + nc_session.MSG_DELIM
-        with lock:
-            channel.sendall(framed)
+        with self._write_lock:
+            self._channel.sendall(framed)
 
-    def go() -> None:
-        session.send = send
+    def run(self) -> None:
+        channel = self._channel
+        try:
+            while True:
+                data = channel.recv(_READ_SIZE)  # blocks; b"" once the channel is closed
+                if not data:
+                    if self._closing.is_set():
+                        break  # end of session, expected
+                    raise SessionCloseError(self._buffer.getvalue())
+                try:
+                    self.parser.parse(data)
+                except nc_parser.SAXFilterXMLNotFoundError:  # as ncclient's own loop does
+                    self.parser = nc_parser.DefaultXMLParser(self)
+                    self.parser.parse(data)
+        except Exception as exc:  # the reader's end: every waiting RPC gets the error
+            self._dispatch_error(exc)
+            self.close()
 
-    session._transport_write = thread_write
-    session.send = queued
-    return go
+
+def _connect_manager(sock: socket.socket, kwargs: dict[str, Any], rpc_timeout_s: float) -> Any:
+    """An ncclient ``Manager`` over :class:`_SSHSession` (what ``manager.connect_ssh`` does
+    with the default device handler, with this module's session class)."""
+    handler = manager.make_device_handler({"name": "default"}, [])
+    handler.add_additional_ssh_connect_params(kwargs)
+    handler.add_additional_netconf_params({})
+    session = _SSHSession(handler)
+    try:
+        session.connect(sock=sock, **kwargs)
+    except BaseException:
+        if session.transport is not None:
+            session.close()
+        raise
+    return manager.Manager(session, handler, timeout=rpc_timeout_s, raise_mode=RaiseMode.ALL)
 
 
 def _quiet_close(m: Any) -> None:

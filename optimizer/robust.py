@@ -49,6 +49,7 @@ __all__ = [
     "RowCheck",
     "UncertainRow",
     "cap_confidence",
+    "estimate_rho",
     "estimate_sigma",
     "hourly_sigma",
     "normal_quantile",
@@ -61,7 +62,7 @@ __all__ = [
 ]
 
 Arr = npt.NDArray[np.float64]
-Correlation = Literal["independent", "full"]
+Correlation = Literal["independent", "full"] | float
 Sigma = float | Mapping[tuple[str, str], npt.ArrayLike]
 RobustStatus = Literal["optimal", "inaccurate", "infeasible", "unbounded", "error"]
 _SRC = "robust"
@@ -96,6 +97,25 @@ def estimate_sigma(series: npt.ArrayLike, period: int = 24) -> Arr:
     if not np.all(np.isfinite(out)):
         raise InputError(_SRC, "series", "NaN", "expected a finite residual at every phase")
     return out
+
+
+def estimate_rho(series: npt.ArrayLike, period: int = 24) -> float:
+    """Lag-1 autocorrelation of the persistence residual (about zero, like the σ).
+
+    An AR(1) ``correlation`` for :func:`uncertain_rows`: errors an hour apart
+    are this correlated, ρ^k for k hours (an approximation of the real decay).
+
+    >>> estimate_rho(np.arange(30.0), period=3)  # a trend: the same error every hour
+    1.0
+    """
+    x = np.asarray(series, dtype=float)
+    if period < 1 or x.ndim != 1 or x.size <= period + 1:
+        raise InputError(_SRC, "series", x.shape, f"expected a 1-D series longer than {period + 1}")
+    res = x[period:] - x[:-period]
+    a, b = res[:-1], res[1:]
+    ok = np.isfinite(a) & np.isfinite(b)
+    den = float(np.sqrt(np.sum(a[ok] ** 2) * np.sum(b[ok] ** 2)))
+    return float(np.clip(np.sum(a[ok] * b[ok]) / den, 0.0, 1.0)) if den > 0 else 0.0
 
 
 def normal_quantile(epsilon: float) -> float:
@@ -186,15 +206,22 @@ def uncertain_rows(
 ) -> tuple[UncertainRow, ...]:
     """The signal-weighted cap rows of ``inst`` (same rows as the formulation's) with σ.
 
-    ``independent``: errors independent per (region, slot); sites of one region
-    share their region's error (they read the same forecast). ``full``: all
-    errors of a row perfectly correlated (σ of the row = Σ σ·E, an upper bound
-    for any correlation since E ≥ 0).
+    Sites of one region share their region's error (they read the same forecast);
+    regions are independent. ``correlation`` across slots: ``independent``
+    (ρ = 0), a float ρ in [0, 1] (AR(1): corr(ξ_t, ξ_s) = ρ^|t−s|), or ``full``:
+    every error of a row perfectly correlated, regions too (σ_row = Σ σ·E, an
+    upper bound for any correlation since E ≥ 0).
     """
-    if correlation not in ("independent", "full"):
-        raise InputError(_SRC, "correlation", correlation, "expected independent or full")
+    rho = 0.0 if correlation == "independent" else correlation
+    if rho != "full" and not (isinstance(rho, int | float) and 0.0 <= rho <= 1.0):
+        raise InputError(_SRC, "correlation", correlation, "expected independent, full or 0..1")
     sig = resolve_sigma(inst, sigma)
     S, T, days, caps = len(inst.sites), inst.horizon, inst.days(), inst.caps
+    L = np.eye(T)  # factor of the slot correlation: R = L·Lᵀ
+    if rho != "full" and rho > 0:
+        lam, V = np.linalg.eigh(float(rho) ** np.abs(np.subtract.outer(np.arange(T), range(T))))
+        keep = lam > 1e-12 * lam.max()
+        L = V[:, keep] * np.sqrt(lam[keep])
     dims = inst.dims()
     fams: list[tuple[str, str, str, list[int], float, bool]] = []  # cap, where, dim, ...
     regions: dict[str, list[int]] = defaultdict(list)
@@ -224,13 +251,15 @@ def uncertain_rows(
                 g = np.asarray(inst.signal[(s.id, dim)], dtype=float)
                 sd = sig.get((s.id, dim), np.zeros(T))
                 for t in range(T):
-                    if whole or days[t] == day:
-                        mean[d * T + t] = g[t]
+                    if not (whole or days[t] == day):
+                        continue
+                    mean[d * T + t] = g[t]
+                    for k in [0] if rho == "full" else np.flatnonzero(L[t]):
                         if sd[t] > 0:
-                            key = ("", 0) if correlation == "full" else (s.region, t)
+                            key = ("", 0) if rho == "full" else (s.region, int(k))
                             r_.append(src.setdefault(key, len(src)))
                             c_.append(d * T + t)
-                            v_.append(float(sd[t]))
+                            v_.append(float(sd[t]) * (1.0 if rho == "full" else L[t, k]))
             spread = sp.csr_matrix((v_, (r_, c_)), shape=(len(src), S * T))
             row = CapRow(cap, where, None, day, unit)
             out.append(UncertainRow(row, dim, float(lim), mean, spread))
@@ -299,7 +328,7 @@ class RobustResult:
     status: RobustStatus
     epsilon: float
     z: float
-    correlation: str
+    correlation: str | float
     joint: bool = False
     alpha: float | None = None
     objective: float | None = None

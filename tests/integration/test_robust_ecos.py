@@ -16,6 +16,7 @@ from optimizer.instance import Instance
 from optimizer.program import Planner
 from optimizer.robust import (
     cap_confidence,
+    estimate_rho,
     estimate_sigma,
     hourly_sigma,
     normal_quantile,
@@ -150,12 +151,17 @@ def test_estimate_sigma_on_real_2023_carbon_intensity() -> None:
         assert sigma.shape == (24,) and np.all(np.isfinite(sigma)) and np.all(sigma > 0)
         assert sigma.max() < series.mean()  # persistence is a usable forecast
         assert sigma.max() < 2 * series.std()  # day-to-day change within the spread
-        # robust α with σ estimated from the data is below the deterministic one
+        rho = estimate_rho(series)
+        assert 0.9 < rho < 1.0  # persistence errors an hour apart are strongly correlated
+        # robust α with σ (and ρ) estimated from the data is below the deterministic one
         if region == "DE":
             inst = make()
             prof = hourly_sigma(inst, {("DE", "co2eq"): sigma})
-            r = robust_region(inst, prof, 0.05)
-            assert r.status in SOLVED and (r.alpha or 0.0) < max_scale(inst) * (1 - 1e-4)
+            alphas = [
+                robust_region(inst, prof, 0.05, correlation=c).alpha or 0.0
+                for c in ("independent", rho, "full")
+            ]
+            assert max_scale(inst) * (1 - 1e-4) > alphas[0] > alphas[1] >= alphas[2] * (1 - 1e-6)
 
 
 def test_joint_chance_constraint_is_more_conservative(inst: Instance) -> None:

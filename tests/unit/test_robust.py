@@ -14,6 +14,7 @@ from optimizer.network import NetworkData
 from optimizer.plan import Plan, SiteSlotBurden
 from optimizer.robust import (
     cap_confidence,
+    estimate_rho,
     estimate_sigma,
     hourly_sigma,
     normal_quantile,
@@ -97,6 +98,20 @@ def test_estimate_sigma_skips_nan_and_rejects_bad_input() -> None:
         estimate_sigma(np.array([1.0, np.nan, 2.0, np.nan]), period=2)
 
 
+def test_estimate_rho_of_ar1_noise() -> None:
+    rng = np.random.default_rng(3)
+    n = 24 * 3000
+    white = rng.normal(0.0, 1.0, n)
+    assert estimate_rho(white) < 0.03  # persistence residual of white noise: lag-1 corr 0
+    ar = np.zeros(n)
+    for t in range(1, n):
+        ar[t] = 0.8 * ar[t - 1] + white[t]
+    # r_t = a_t − a_{t−24}: corr(r_t, r_{t+1}) ≈ 2γ(1) / 2γ(0) = 0.8 (γ(23), γ(24) ≈ 0)
+    assert estimate_rho(ar) == pytest.approx(0.8, abs=0.03)
+    with pytest.raises(InputError, match="series"):
+        estimate_rho(np.ones(25))
+
+
 # --- z and the SOC margin -----------------------------------------------------------
 
 
@@ -164,6 +179,11 @@ def test_cap_confidence_one_site_by_hand() -> None:
     full = cap_confidence(inst, energy, 0.1, correlation="full")
     assert full[next(r for r in full if r.where == "DE")] == pytest.approx(phi(2.5), abs=1e-12)
     assert 0.9997 < rows[("carbon", "DE")] < 0.9999  # Φ(3.536) = 0.99980
+    # AR(1) across slots, ρ = 0.5: var = 2² + 2² + 2·0.5·2·2 = 12
+    ar = cap_confidence(inst, energy, 0.1, correlation=0.5)
+    assert ar[next(r for r in ar if r.where == "DE")] == pytest.approx(phi(10 / math.sqrt(12)))
+    one = cap_confidence(inst, energy, 0.1, correlation=1.0)  # ρ = 1 is "full" in one region
+    assert one[next(r for r in one if r.where == "DE")] == pytest.approx(phi(2.5))
 
 
 def test_cap_confidence_sigma_zero_thresholds() -> None:
@@ -216,6 +236,8 @@ def test_bad_energy_shape_and_epsilon_raise() -> None:
         robust_plan(inst, 0.1, 0.75)
     with pytest.raises(InputError, match="correlation"):
         cap_confidence(inst, np.ones((1, 2)), 0.1, correlation="some")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="correlation"):
+        cap_confidence(inst, np.ones((1, 2)), 0.1, correlation=1.5)
 
 
 def test_plan_energy_from_burdens() -> None:

@@ -386,7 +386,7 @@ def _model(
     form = build(replace(inst, caps=replace(caps, zone_horizon={})), integer=False)
     par = {k: np.asarray(v.value, dtype=float) for k, v in form.params.items()}
     S, T, days, sidx = len(inst.sites), inst.horizon, inst.days(), inst.site_index()
-    opts, J = form.options, len(form.options)
+    opts, J = form.options, form.x.shape[0]  # J ≥ 1 (build pads an empty option list)
     x, alpha = cp.Variable(J, nonneg=True, name="x"), cp.Variable(nonneg=True, name="alpha")
     ent = [
         (d * T + t + i, j, u)
@@ -424,7 +424,8 @@ def _model(
         if rm:
             R, b = _scaled(rm, [1.0] * len(rm), par["common"], Y)
             cons.append(R @ y <= b)
-    C = sp.csr_matrix((np.ones(J), ([o[0] for o in opts], range(J))), shape=(len(inst.classes), J))
+    nopt = len(opts)
+    C = sp.csr_matrix((np.ones(nopt), ([o[0] for o in opts], range(nopt))), (len(inst.classes), J))
     counts = np.array([c.count for c in inst.classes], dtype=float)
     if region:  # x ≤ m_c becomes α ≤ alpha_max (x_j ≤ α·m_c holds anyway); exclusions stay
         cons += [C @ x == alpha * counts, alpha <= alpha_max]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +183,12 @@ def test_uncapped_mix_is_unbounded() -> None:
     free = make_instance(default_inventory(), default_signals(), ws, Caps(), site_caps=False)
     r = robust_region(free, 0.1, 0.05)
     assert r.status == "unbounded" and r.alpha == math.inf and r.energy is None
+
+
+def test_no_workloads_is_a_trivial_answer() -> None:
+    inst = make()
+    empty = replace(inst, classes=())
+    r = robust_plan(empty, 0.1, 0.05)
+    assert r.status in SOLVED and r.energy is not None and float(r.energy.sum()) == 0.0
+    assert all(c.probability == 1.0 for c in r.rows)
+    assert robust_region(empty, 0.1, 0.05).status == "unbounded"

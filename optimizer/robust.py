@@ -3,11 +3,15 @@
 The signal-weighted caps (carbon per region and day, carbon in total per day,
 zone caps per dimension per day or horizon) depend on forecast signals g. With
 a Gaussian forecast error of standard deviation σ per (site, slot, dimension),
-the chance constraint P(Σ g·E ≤ cap) ≥ 1 − ε is the second-order cone
-constraint μᵀE + Φ⁻¹(1 − ε)·‖σ∘E‖₂ ≤ cap (see ``docs/robust.md``). Power and
-water caps stay linear (energy is a decision, not a forecast).
+shared by the sites of a region, the chance constraint P(Σ g·E ≤ cap) ≥ 1 − ε
+is the second-order cone constraint μᵀE + Φ⁻¹(1 − ε)·‖σ∘E‖₂ ≤ cap for
+independent slots (an AR(1) ρ or perfect correlation change only the norm's
+matrix; see ``docs/robust.md``). Power and water caps stay linear (energy is a
+decision, not a forecast). The LP part is the formulation's relaxation with
+per-workload routes, rebuilt well scaled for ECOS (``_model``).
 
-* :func:`estimate_sigma`: σ per hour of day from a history (day-ahead persistence);
+* :func:`estimate_sigma` / :func:`estimate_rho`: σ per hour of day and the
+  hour-to-hour error correlation from a history (day-ahead persistence);
 * :func:`robust_region`: the largest multiple α of the workload mix with every
   cap holding with probability ≥ 1 − ε (the chance-constrained
   :func:`optimizer.fsor_region.max_scale`);

@@ -246,3 +246,28 @@ def test_plan_energy_from_burdens() -> None:
     b = SiteSlotBurden("a", 1, T0, power_kw=3.0, water_l=0.0, carbon_g=0.0)
     energy = plan_energy(inst, Plan("optimal", burdens=(b,)))
     np.testing.assert_allclose(energy, [[0.0, 2.0], [0.0, 0.0]])
+
+
+def test_ar1_row_std_matches_the_dense_covariance() -> None:
+    sites = (SiteSpec("a", "r1", "DE"), SiteSpec("b", "r2", "DE"), SiteSpec("c", "r3", "JP"))
+    co2 = {"a": [100.0, 50.0, 80.0], "b": [100.0, 50.0, 80.0], "c": [30.0, 60.0, 90.0]}
+    inst = instance(sites, co2, CapSpec(carbon_total_g_per_day=1e9), slots=3)
+    sigma = {
+        ("a", "co2eq"): [1.0, 2.0, 3.0],
+        ("b", "co2eq"): [0.5, 0.5, 0.5],
+        ("c", "co2eq"): [4.0, 0.0, 1.0],
+    }
+    energy = np.array([[1.0, 2.0, 0.5], [3.0, 0.0, 1.0], [0.2, 0.7, 0.4]])
+    rho = 0.6
+    (row,) = uncertain_rows(inst, sigma, correlation=rho)
+    got = float(np.linalg.norm(row.spread @ energy.ravel()))
+    # dense: the error of (site, slot) is σ·Z_region(slot); corr = ρ^|t−s| in a region
+    s = np.array([sigma[(x.id, "co2eq")] for x in sites])
+    region = ["DE", "DE", "JP"]
+    v = (s * energy).ravel()
+    cov = np.zeros((9, 9))
+    for i in range(9):
+        for j in range(9):
+            if region[i // 3] == region[j // 3]:
+                cov[i, j] = rho ** abs(i % 3 - j % 3)
+    assert got == pytest.approx(math.sqrt(v @ cov @ v), rel=1e-10)

@@ -27,6 +27,7 @@ from optimizer.accounting import account
 from optimizer.assign import Request, assign_slot
 from optimizer.formulation import Formulation, build, set_parameters
 from optimizer.highs import FsorHighs
+from optimizer.highs_model import HighsModel
 from optimizer.instance import Instance
 from optimizer.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
 
@@ -38,6 +39,9 @@ _WARMING: contextvars.ContextVar[bool] = contextvars.ContextVar("fsor_warming", 
 HIGHS_OPTIONS: dict[str, object] = {}
 #: the warm starts ``warm="auto"`` computes, keeping the best complete feasible one
 AUTO_WARM: tuple[str, ...] = ("relax-fix", "first-fit", "sequential")
+#: ``method="auto"`` uses the LNS (:mod:`optimizer.lns`) from this many placement options
+LNS_MIN_OPTIONS = 2000
+METHODS = ("auto", "lns", "milp")
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,10 @@ class Planner:
         self.threads = threads
         self._lp: Formulation | None = None
         self._solves = 0
+        self._hm: HighsModel | None = None  # the LNS's persistent HiGHS model
+        self._last: np.ndarray | None = None  # the LNS's last plan (a re-plan's start)
+        self._note = ""
+        self._lp_obj: float | None = None
 
     def lp_bound(self, instance: Instance | None = None, time_limit: float = 60.0) -> float | None:
         """Objective of the LP relaxation (integrality dropped), ``None`` if it has none."""
@@ -190,8 +198,18 @@ class Planner:
         with_lp_bound: bool = False,
         diagnose: bool = True,
         warm: Plan | str | None = "auto",
+        method: str = "auto",
     ) -> Plan:
         """Solve (after rewriting parameters from ``instance`` if given) and return the plan.
+
+        ``method``: ``"lns"`` — LP bound, relax-and-fix start, then fix-and-optimise
+        neighbourhoods on HiGHS until the plan is within ``mip_gap`` of the LP bound
+        (:mod:`optimizer.lns`); ``time_limit`` bounds the whole call; a re-plan starts from
+        the previous plan when it still meets every constraint (no relax-and-fix) and
+        re-solves the LP warm. ``"milp"`` — HiGHS's branch and bound on the whole
+        program from the warm start below. ``"auto"``: LNS from
+        :data:`LNS_MIN_OPTIONS` placement options, else the MILP. With the LNS only a
+        ``Plan`` given as ``warm`` is used (the named starts are not computed).
 
         ``warm``: a plan to start from (MIP start), the name of a baseline in
         :data:`optimizer.baselines.BASELINES` to compute one, ``"relax-fix"``
@@ -215,22 +233,29 @@ class Planner:
         cut: dict[tuple[str, int], int] = {}
         compile_s = build_s
         solve_s = assign_s = warm_s = 0.0
+        if method not in METHODS:
+            raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+        use_lns = method == "lns" or (
+            method == "auto" and self.form.integer and len(self.form.options) >= LNS_MIN_OPTIONS
+        )
+        self._note = ""
         t_w = time.perf_counter()
         # re-plans start from the previous solution (cvxpy's solver cache) unless given a plan
         named = isinstance(warm, str)
-        w = None if named and self._solves > 1 else self._warm(inst, warm, time_limit)
+        if use_lns:
+            w = self._warm(inst, warm, time_limit) if isinstance(warm, Plan) else None
+        else:
+            w = None if named and self._solves > 1 else self._warm(inst, warm, time_limit)
         warm_s = time.perf_counter() - t_w
         bound0: float | None = None
         lightpaths: list[Lightpath] = []
         blocked: list[Unassigned] = []
         for attempt in range(self.max_cuts + 1):
-            raw = _solve(
-                self.form,
-                time_limit,
-                mip_gap,
-                self.threads,
-                w.values if w is not None and attempt == 0 else None,
-            )
+            start = w.values if w is not None and attempt == 0 else None
+            if use_lns:
+                raw = self._lns(inst, t_start + time_limit, mip_gap, start)
+            else:
+                raw = _solve(self.form, time_limit, mip_gap, self.threads, start)
             if attempt == 0:
                 bound0 = raw.bound  # a bound of the model before any wavelength cut
             compile_s += raw.compile_s
@@ -247,7 +272,9 @@ class Planner:
             set_parameters(self.form, inst, free_cut=cut)
         if cut:
             set_parameters(self.form, inst)
-        lp = self.lp_bound(inst, time_limit) if with_lp_bound else None
+        lp = self.lp_bound(inst, time_limit) if with_lp_bound and not use_lns else None
+        if use_lns and with_lp_bound:
+            lp = self._lp_obj
         timings = Timings(compile_s, solve_s + warm_s, assign_s, time.perf_counter() - t_start)
         objective = None
         if raw.status in ("optimal", "feasible"):
@@ -291,9 +318,15 @@ class Planner:
             )
         placements = self._placements(inst, raw)
         status = raw.status if not blocked else "feasible"
-        msg = ""
+        gap = raw.gap
+        if use_lns and raw.bound is not None:
+            # the accounted plan (its real lightpaths) against the LP bound
+            gap = max(objective - raw.bound, 0.0) / max(abs(objective), 1e-12)
+            status = "optimal" if gap <= mip_gap + 1e-12 and not blocked else "feasible"
+        msg = self._note
         if blocked:
             msg = f"{len(blocked)} transfer(s) got no wavelength after {self.max_cuts} cut(s)"
+            msg += f"; {self._note}" if self._note else ""
         return Plan(
             status=status,
             objective=objective,
@@ -301,7 +334,7 @@ class Planner:
             lightpaths=tuple(lightpaths),
             burdens=burdens,
             caps=caps,
-            gap=raw.gap,
+            gap=gap,
             bound=raw.bound,
             lp_bound=lp,
             timings=timings,
@@ -309,6 +342,53 @@ class Planner:
             unassigned=tuple(blocked),
             message=msg,
         )
+
+    def _lns(
+        self, inst: Instance, deadline: float, mip_gap: float, start: dict[int, np.ndarray] | None
+    ) -> _Raw:
+        """One LNS solve of the compiled program under the current parameters."""
+        from optimizer.highs_model import load
+        from optimizer.lns import search
+
+        t0 = time.perf_counter()
+        if self._hm is None:
+            self._hm = load(self.form.problem, threads=1)
+        else:
+            self._hm.update(self.form.problem)
+        hm = self._hm
+        if self.form.n is not None:
+            # lightpath counts continuous in the search (its sub-MILPs are much faster);
+            # the assignment step turns them into lightpaths, the plan is accounted from those
+            hm.relax(hm.column(self.form.n))
+        compile_s = time.perf_counter() - t0
+        starts: dict[str, np.ndarray] = {}
+        if start is not None:
+            starts["warm"] = hm.vector(start)
+        if self._last is not None and hm.feasible(self._last):
+            starts["previous plan"] = self._last
+        res = search(
+            hm,
+            self.form,
+            inst,
+            time_limit=max(deadline - time.perf_counter(), 0.5),
+            mip_gap=mip_gap,
+            starts=starts,
+            relax_fix="previous plan" not in starts,
+            workers=max(self.threads or 2, 1),
+        )
+        self._lp_obj = res.lp_bound
+        if res.values is None:
+            status = "infeasible" if res.status == "infeasible" else "error"
+            why = "" if status == "infeasible" else "LNS: no plan within the time limit"
+            return _Raw(status, np.zeros(0), None, None, res.bound, compile_s, res.seconds, why)
+        self._last = res.values
+        self._note = (
+            f"LNS: {res.iterations} neighbourhoods, {res.improved} improvements from the "
+            f"{res.start} start; bound = LP relaxation"
+        )
+        x = np.rint(res.values[hm.column(self.form.x)]).astype(int)
+        n = None if self.form.n is None else res.values[hm.column(self.form.n)]
+        return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "")
 
     @staticmethod
     def _from_warm(

@@ -131,6 +131,9 @@ def _baselines(inst: Instance, time_limit: float) -> dict[str, Plan]:
     for name, fn in BASELINES.items():
         # the sequential baseline solves its own MILP: give it the same time limit
         out[name] = sequential(inst, time_limit=time_limit) if fn is sequential else fn(inst)
+        if fn is sequential and out[name].unassigned:
+            # blocked transfers placed again first-fit: a complete plan to compare burdens with
+            out["sequential+repair"] = sequential(inst, time_limit=time_limit, repair=True)
     return out
 
 
@@ -170,7 +173,7 @@ def run_one(net: str, n: int, channels: int, args: argparse.Namespace) -> dict[s
     }
     if args.baselines:
         for name, bp in _baselines(inst, args.time_limit).items():
-            key = name.replace("-", "_")
+            key = name.replace("-", "_").replace("+", "_")
             row[f"{key}_obj"] = bp.objective
             row[f"{key}_vs"] = (
                 round((first.objective - bp.objective) / abs(bp.objective), 4)

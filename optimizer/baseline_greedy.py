@@ -228,14 +228,38 @@ def per_job_ok(inst: Instance, c: int, d: int, t: int) -> bool:
     return True
 
 
-def greedy(inst: Instance) -> Result:
-    """The first-fit core (workloads without a transfer need no channel)."""
+def greedy(
+    inst: Instance, order: Sequence[Job] | None = None, before: Result | None = None
+) -> Result:
+    """The first-fit core (workloads without a transfer need no channel).
+
+    ``order``: the jobs to place (default: all, arrival order); ``before``: placements
+    and lightpaths already committed (their energy and channels are taken first,
+    and the result extends them) — the repair step of the sequential baseline.
+    """
     cost = inst.cost()
     ledger = Ledger(inst)
     chans = Channels(inst)
     res = Result([], [], [], [], ledger.energy)
+    if before is not None:
+        sidx = inst.site_index()
+        lps = {lp.workload: lp for lp in before.lightpaths}
+        cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+        for p in before.placements:
+            prof = inst.classes[cls_of[p.workload]].profile_kwh
+            charges = [(sidx[p.site], p.slot + i, u) for i, u in enumerate(prof)]
+            lp = lps.get(p.workload)
+            if lp is not None:
+                charges.append((sidx[p.site], lp.slot, lp.energy_kwh))
+                for f in lp.fibres:
+                    chans.used[(f, lp.slot)].add(lp.channel)
+            ledger.add(charges)
+        res.placements += before.placements
+        res.lightpaths += before.lightpaths
+        res.unassigned += before.unassigned
+        res.rejected += before.rejected
     ranked: dict[int, list[tuple[float, int, int]]] = {}
-    for job in jobs(inst):
+    for job in jobs(inst) if order is None else order:
         c = job.cls
         cls = inst.classes[c]
         if c not in ranked:

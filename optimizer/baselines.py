@@ -183,13 +183,21 @@ def co2_only(inst: Instance) -> Plan:
 
 
 def sequential(
-    inst: Instance, *, time_limit: float = 60.0, mip_gap: float = 0.01, placement: str = "milp"
+    inst: Instance,
+    *,
+    time_limit: float = 60.0,
+    mip_gap: float = 0.01,
+    placement: str = "milp",
+    repair: bool = False,
 ) -> Plan:
     """Place with the joint objective and caps but no network, then route first-fit.
 
     ``placement="milp"``: the joint program without transfers and wavelengths
     (falls back to greedy when it finds no plan within ``time_limit``);
-    ``"greedy"``: the first-fit placement without the network.
+    ``"greedy"``: the first-fit placement without the network. ``repair``: workloads
+    whose transfer is blocked are taken back and placed again first-fit (cheapest
+    option that still fits the caps and has a channel, given everything routed) — how
+    an operator would retry them; those that fit nowhere are rejected.
     """
     from optimizer.program import Planner
 
@@ -226,6 +234,9 @@ def sequential(
     sidx = inst.site_index()
     chosen = [(j, sidx[at[j.wid].site], at[j.wid].slot) for j in jobs(inst) if j.wid in at]
     res = route_all(inst, chosen)
+    if repair and res.unassigned:
+        res, n_blocked = _repair(inst, res), len(res.unassigned)
+        notes.append(f"{n_blocked} blocked transfer(s) placed again first-fit")
     extra = sum(lp.energy_kwh for lp in res.lightpaths)
     compute = float(res.energy.sum()) - extra
     share = f" ({100 * extra / compute:.3g} % of compute)" if compute > 0 else ""
@@ -243,6 +254,19 @@ def sequential(
     stage = placed.timings
     timings = replace(plan.timings, compile_s=stage.compile_s, solve_s=stage.solve_s)
     return replace(plan, gap=placed.gap, timings=timings)
+
+
+def _repair(inst: Instance, res: Result) -> Result:
+    """Take back the blocked workloads and place them again first-fit."""
+    blocked = {u.workload for u in res.unassigned}
+    keep = Result(
+        [p for p in res.placements if p.workload not in blocked],
+        list(res.lightpaths),
+        [],
+        list(res.rejected),
+        np.zeros_like(res.energy),
+    )
+    return greedy(inst, [j for j in jobs(inst) if j.wid in blocked], keep)
 
 
 def first_fit(inst: Instance) -> Plan:

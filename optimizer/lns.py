@@ -206,7 +206,7 @@ def search(
     nbh = _Neighbourhoods(form, inst, seed)
     if relax_fix or not cand:
         rfm = model.clone()  # MILPs on a copy: the model keeps its LP basis for re-plans
-        rf = _relax_fix(rfm, xs, nbh.cls, lp.values[xs], min(max(left() * 0.2, 1.0), left()))
+        rf = _relax_fix(rfm, xs, nbh.cls, lp.values[xs], min(max(left() * 0.4, 1.0), left()))
         if rf.values is not None and rf.objective is not None:
             cand["relax-fix"] = (rf.objective, rf.values)
             say(f"relax-and-fix start {rf.objective:.6g}")
@@ -314,12 +314,14 @@ def _relax_fix(
     model.set_integer(others, False)
     res = MipResult("error", None, None, None, 0.0)
     try:
-        for i in range(0, max(todo.size, 1), chunk):
+        n_chunks = max(-(-todo.size // chunk), 1)
+        for k, i in enumerate(range(0, max(todo.size, 1), chunk)):
             part = np.flatnonzero(np.isin(cls, todo[i : i + chunk]))
             model.set_integer(part + xs.start, True)
             model.fix(fixed_idx + xs.start, fixed_val)
             left = time_limit - (time.perf_counter() - t0)
-            res = model.solve(max(left, 0.05) if i + chunk >= todo.size else left / 2, 1e-3)
+            # an equal share of what is left (a little kept for the routing step)
+            res = model.solve(max(left * 0.9 / (n_chunks - k), 0.05), 1e-3)
             if res.values is None:
                 return res
             fixed_idx = np.concatenate([fixed_idx, part])

@@ -250,10 +250,14 @@ class Planner:
         bound0: float | None = None
         lightpaths: list[Lightpath] = []
         blocked: list[Unassigned] = []
+        good: tuple[_Raw, list[Lightpath], list[Unassigned]] | None = None
         for attempt in range(self.max_cuts + 1):
             start = w.values if w is not None and attempt == 0 else None
             if use_lns:
-                raw = self._lns(inst, t_start + time_limit, mip_gap, start)
+                # each attempt leaves time for the wavelength cuts after it
+                now = time.perf_counter()
+                share = 0.6 if attempt < self.max_cuts else 1.0
+                raw = self._lns(inst, now + (t_start + time_limit - now) * share, mip_gap, start)
             else:
                 raw = _solve(self.form, time_limit, mip_gap, self.threads, start)
             if attempt == 0:
@@ -261,10 +265,14 @@ class Planner:
             compile_s += raw.compile_s
             solve_s += raw.solve_s
             if raw.status in ("infeasible", "error"):
+                if use_lns and good is not None:
+                    raw, lightpaths, blocked = good  # a cut went too far: keep the best so far
                 break
             t0 = time.perf_counter()
             lightpaths, blocked, extra = self._assign(inst, raw)
             assign_s += time.perf_counter() - t0
+            if good is None or len(blocked) < len(good[2]):
+                good = (raw, lightpaths, blocked)
             if not blocked or attempt == self.max_cuts:
                 break
             for (f, t), k in extra.items():
@@ -318,10 +326,12 @@ class Planner:
             )
         placements = self._placements(inst, raw)
         status = raw.status if not blocked else "feasible"
-        gap = raw.gap
-        if use_lns and raw.bound is not None:
-            # the accounted plan (its real lightpaths) against the LP bound
-            gap = max(objective - raw.bound, 0.0) / max(abs(objective), 1e-12)
+        gap, bound = raw.gap, raw.bound
+        if cut:
+            bound = bound0  # wavelength cuts are not valid inequalities: the uncut bound
+        if (use_lns or cut) and bound is not None:
+            # the accounted plan (its real lightpaths) against the bound
+            gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
             status = "optimal" if gap <= mip_gap + 1e-12 and not blocked else "feasible"
         msg = self._note
         if blocked:
@@ -335,7 +345,7 @@ class Planner:
             burdens=burdens,
             caps=caps,
             gap=gap,
-            bound=raw.bound,
+            bound=bound,
             lp_bound=lp,
             timings=timings,
             filled=inst.filled,

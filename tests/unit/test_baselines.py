@@ -215,3 +215,21 @@ def test_zone_burdens_show_which_local_burdens_co2_only_raises() -> None:
         50.0 * sum(b.burdens["co2eq"] / 10.0 for b in greedy.burdens)
     )
     assert ("no2", "dc-b") not in zb
+
+
+def test_sequential_repair_places_blocked_transfers_again_first_fit() -> None:
+    # deadline 2: the network-blind placement puts 3 transfers in slot 0 on 2 channels
+    inst = _line_instance(n=3, deadline=2)
+    plain = sequential(inst, time_limit=20.0)
+    assert len(plain.unassigned) >= 1
+    fixed = sequential(inst, time_limit=20.0, repair=True)
+    assert sorted(p.workload for p in fixed.placements) == ["w0", "w1", "w2"]
+    assert not fixed.unassigned and fixed.status == "feasible"
+    assert "placed again first-fit" in fixed.message
+    # the workloads routed in the first pass keep their placement and lightpath
+    blocked = {u.workload for u in plain.unassigned}
+    kept = {lp.workload: lp for lp in plain.lightpaths}
+    for lp in fixed.lightpaths:
+        if lp.workload not in blocked:
+            assert kept[lp.workload] == lp
+    _check_same_accounting(inst, fixed)

@@ -54,6 +54,19 @@ def register(subparsers: Any) -> None:
     p.add_argument("--mip-gap", type=float, default=0.01, help="relative MIP gap (default 0.01)")
     p.add_argument("--k", type=int, default=3, help="candidate routes per origin/site pair")
     p.add_argument("--lp-bound", action="store_true", help="also solve the LP relaxation")
+    p.add_argument(
+        "--method",
+        choices=("auto", "lns", "milp"),
+        default="auto",
+        help="auto (LNS from 2000 placement options), lns or milp (docs/model.md)",
+    )
+    p.add_argument(
+        "--uncertainty",
+        type=float,
+        metavar="R",
+        help="audit: probability each signal-weighted cap holds if signals err by R x value "
+        "(Gaussian, independent; docs/robust.md)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=run)
 
@@ -106,6 +119,17 @@ def run_baseline(name: str, inst: Instance) -> Plan:
     return table[name](inst)
 
 
+def confidence(inst: Instance, plan: Plan, sigma: float) -> list[dict[str, Any]]:
+    """Probability that each signal-weighted cap row of ``plan`` holds (relative error)."""
+    from optimizer.robust import cap_confidence, plan_energy
+
+    probs = cap_confidence(inst, plan_energy(inst, plan), sigma)
+    return [
+        {"cap": r.cap, "where": r.where, "day": r.day, "probability": round(p, 6)}
+        for r, p in probs.items()
+    ]
+
+
 def compare(joint: Plan, other: Plan) -> dict[str, Any]:
     """Objective and per-dimension burden of ``joint`` relative to ``other`` (negative = lower)."""
     out: dict[str, Any] = {"planner": other.planner}
@@ -151,10 +175,17 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--mip-gap", "mip_gap", args.mip_gap, "expected a gap in [0, 1)")
     inventory, signals, workloads, caps, weights, scales = _inputs(args)
     inst = make_instance(inventory, signals, workloads, caps, weights, scales, k=args.k)
+    if args.uncertainty is not None and not args.uncertainty >= 0:
+        raise InputError("--uncertainty", "uncertainty", args.uncertainty, "expected R >= 0")
     joint = Planner(inst).solve(
-        time_limit=args.time_limit, mip_gap=args.mip_gap, with_lp_bound=args.lp_bound
+        time_limit=args.time_limit,
+        mip_gap=args.mip_gap,
+        with_lp_bound=args.lp_bound,
+        method=args.method,
     )
     doc = joint.to_json()
+    if args.uncertainty is not None and joint.objective is not None:
+        doc["cap_confidence"] = confidence(inst, joint, args.uncertainty)
     other = None
     if args.baseline != "none":
         other = run_baseline(args.baseline, inst)
@@ -165,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(_summary(joint))
+        for row in doc.get("cap_confidence", []):
+            print(f"  P({row['cap']} {row['where']} {row['day']} holds) = {row['probability']:.3f}")
         if other is not None:
             print(f"--- baseline {args.baseline}")
             print(_summary(other))

@@ -61,3 +61,24 @@ def test_baseline_reported_beside_joint(capsys: pytest.CaptureFixture[str]) -> N
     assert "objective_change" in doc["vs_baseline"]
     # the joint objective is never worse than a baseline's on the same accounting
     assert doc["objective"] <= doc["baseline"]["objective"] * (1 + 1e-9)
+
+
+def test_lns_method_and_cap_confidence_audit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # per-region daily carbon caps: the plan is audited against each of them
+    caps = tmp_path / "caps.yaml"
+    caps.write_text("carbon_per_day: {DE: 5 g, JP: 5 g, CA: 5 g}\n", encoding="utf-8")
+    code, out, _ = run(
+        capsys, "--caps", str(caps), "--method", "lns", "--uncertainty", "0.1", "--json"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["status"] == "optimal" and doc["message"].startswith("LNS:")
+    rows = doc["cap_confidence"]
+    assert {r["where"] for r in rows} == {"DE", "JP", "CA"}
+    assert all(0.0 <= r["probability"] <= 1.0 for r in rows)
+    # the job runs in one region: the others carry nothing and hold for sure
+    assert sorted(r["probability"] for r in rows)[1:] == [1.0, 1.0]
+    code, _, err = run(capsys, "--uncertainty", "-1")
+    assert code == 2 and "--uncertainty" in err

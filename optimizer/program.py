@@ -256,7 +256,7 @@ class Planner:
             if use_lns:
                 # each attempt leaves time for the wavelength cuts after it
                 now = time.perf_counter()
-                share = 0.6 if attempt < self.max_cuts else 1.0
+                share = 0.8 if attempt < self.max_cuts else 1.0
                 raw = self._lns(inst, now + (t_start + time_limit - now) * share, mip_gap, start)
             else:
                 raw = _solve(self.form, time_limit, mip_gap, self.threads, start)

@@ -406,6 +406,12 @@ def _connect_socket(host: str, port: int, timeout: float) -> socket.socket:
 #: bytes asked of the channel per read (ncclient reads 4 KiB at a time)
 _READ_SIZE = 65536
 
+#: least time between writing the client hello and the next message. netconfd (yuma123)
+#: loses an RPC that reaches it right behind the hello (the lab's conformance nodes: 4 of
+#: 300 ``<get>``s sent as soon as the server hello was in were never answered; none with a
+#: 10 ms gap). ncclient's queue gave that gap by accident (up to one TICK).
+_HELLO_GAP_S = 0.01
+
 
 class _SSHSession(SSHSession):  # type: ignore[misc]
     """ncclient's SSH session, writing from the caller and reading without polling.
@@ -415,7 +421,8 @@ class _SSHSession(SSHSession):  # type: ignore[misc]
     times a second while idle (at TICK = 5 ms, 50 idle sessions cost a third of a core).
     Here :meth:`send` frames the message as ncclient does (1.0 end marker, 1.1 chunk) and
     writes it at once under a lock, so the hello is on the wire before the reader starts
-    and no RPC can overtake it; :meth:`run` blocks in the channel's ``recv`` and hands the
+    and no RPC can overtake it (the first message after the hello keeps
+    :data:`_HELLO_GAP_S` behind it); :meth:`run` blocks in the channel's ``recv`` and hands the
     bytes to ncclient's parser, so an idle session costs nothing. Host keys are checked by
     the pool's :class:`KnownHosts` alone (``unknown_host_cb``): ncclient's own
     ``~/.ssh/known_hosts`` load per connection (a key object per line) is skipped.
@@ -426,6 +433,7 @@ class _SSHSession(SSHSession):  # type: ignore[misc]
     def __init__(self, device_handler: Any) -> None:
         super().__init__(device_handler)
         self._write_lock = threading.Lock()
+        self._hello_written_at: float | None = None
 
     def load_known_hosts(self, filename: str | None = None) -> None:
         """Nothing: the pool's known_hosts check is the only one."""
@@ -439,6 +447,13 @@ class _SSHSession(SSHSession):  # type: ignore[misc]
         else:
             framed = data + nc_session.MSG_DELIM
         with self._write_lock:
+            if self._hello_written_at is None:
+                self._channel.sendall(framed)
+                self._hello_written_at = time.monotonic()
+                return
+            wait = self._hello_written_at + _HELLO_GAP_S - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             self._channel.sendall(framed)
 
     def run(self) -> None:

@@ -7,6 +7,8 @@ Public API (see ``docs/network.md``)::
 
 from __future__ import annotations
 
+import sys
+import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +84,23 @@ _LAZY = {
     "to_rfc8345": "topology.export",
     "transfer_energy_kwh": "topology.energy",
 }
+
+
+class _Package(types.ModuleType):
+    """The package keeps ``topology.build`` the function when its submodule is imported.
+
+    Importing ``topology.build`` (the module) makes Python set the package attribute
+    ``build`` to that module, which would shadow the public function for every later
+    ``from topology import build``; the module stays reachable in ``sys.modules``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == f"topology.{name}":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -139,3 +139,13 @@ def test_occupied_channel_outside_grid_is_rejected() -> None:
     )
     with pytest.raises(InputError, match=r"fibres\[f\]\.occupied"):
         check(inv, "x.json")
+
+
+def test_importing_the_build_submodule_keeps_the_public_build_function() -> None:
+    import importlib
+
+    importlib.import_module("topology.build")
+    importlib.import_module("topology.build").fibre_graph  # noqa: B018 - the module loads
+    from topology import build as public
+
+    assert callable(public) and public.__name__ == "build"

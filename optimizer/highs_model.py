@@ -160,7 +160,12 @@ class HighsModel:
         }
 
     def solve_sub(
-        self, fixed: npt.NDArray[np.bool_], base: Vec, time_limit: float, mip_gap: float = 1e-5
+        self,
+        fixed: npt.NDArray[np.bool_],
+        base: Vec,
+        time_limit: float,
+        mip_gap: float = 1e-5,
+        integer: npt.NDArray[np.bool_] | None = None,
     ) -> MipResult:
         """Solve with the ``fixed`` columns held at ``base`` as a smaller model.
 
@@ -168,6 +173,7 @@ class HighsModel:
         free column are dropped, so HiGHS presolves a model of the neighbourhood's
         size, not the program's; ``base`` (feasible) is the MIP start. The result's
         ``values`` is a full column vector (``base`` outside the neighbourhood).
+        ``integer`` overrides which columns are integral (default: the model's).
         """
         assert self.A is not None and self.cost is not None
         assert self.row_lower is not None and self.row_upper is not None
@@ -190,7 +196,7 @@ class HighsModel:
         lp.a_matrix_.start_ = sub.indptr
         lp.a_matrix_.index_ = sub.indices
         lp.a_matrix_.value_ = sub.data
-        ints = self.integer[keep]
+        ints = (self.integer if integer is None else integer)[keep]
         if ints.any():
             lp.integrality_ = [
                 highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous

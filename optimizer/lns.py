@@ -205,8 +205,8 @@ def search(
         cand[name] = (_objective(model, vec), vec)
     nbh = _Neighbourhoods(form, inst, seed)
     if relax_fix or not cand:
-        rfm = model.clone()  # MILPs on a copy: the model keeps its LP basis for re-plans
-        rf = _relax_fix(rfm, xs, nbh.cls, lp.values[xs], min(max(left() * 0.4, 1.0), left()))
+        budget = min(max(left() * 0.4, 1.0), left())
+        rf = _relax_fix(model, xs, nbh.cls, lp.values[xs], lp.values, budget)
         if rf.values is not None and rf.objective is not None:
             cand["relax-fix"] = (rf.objective, rf.values)
             say(f"relax-and-fix start {rf.objective:.6g}")
@@ -290,6 +290,7 @@ def _relax_fix(
     xs: slice,
     cls: npt.NDArray[np.intp],
     x_lp: Vec,
+    lp: Vec,
     time_limit: float,
     chunk: int = 30,
 ) -> MipResult:
@@ -297,44 +298,38 @@ def _relax_fix(
 
     Fix the placement counts the LP made positive integers; the classes left
     fractional are made integral ``chunk`` at a time (the later ones stay
-    continuous), each chunk's solution fixed before the next.
+    continuous), each chunk's solution fixed before the next. Each step is a
+    sub-model without the fixed columns (:meth:`HighsModel.solve_sub`).
     """
     t0 = time.perf_counter()
     r = np.rint(x_lp)
-    ok = (np.abs(x_lp - r) <= 1e-6) & (r > 0)
     todo = np.unique(cls[(np.abs(x_lp - r) > 1e-6)])
-    whole = np.isin(cls, np.unique(cls[ok])) & ~np.isin(cls, todo)
-    fixed_idx = np.flatnonzero(whole)
-    fixed_val = np.rint(x_lp[fixed_idx])
-    relaxed = np.isin(cls, todo)
-    model.set_integer(np.flatnonzero(relaxed) + xs.start, False)
-    # other integer columns (lightpath counts) stay continuous until the placements are fixed
-    others = np.flatnonzero(model.integer)
-    others = others[(others < xs.start) | (others >= xs.stop)]
-    model.set_integer(others, False)
+    fixed = np.zeros(model.n_cols, dtype=bool)
+    fixed[xs.start + np.flatnonzero(~np.isin(cls, todo))] = True
+    base = lp.copy()
+    base[xs] = np.where(np.isin(cls, todo), x_lp, r)
+    # lightpath counts stay continuous until the placements are fixed
+    integer = np.zeros(model.n_cols, dtype=bool)
+    others = model.integer.copy()
+    others[xs] = False
     res = MipResult("error", None, None, None, 0.0)
-    try:
-        n_chunks = max(-(-todo.size // chunk), 1)
-        for k, i in enumerate(range(0, max(todo.size, 1), chunk)):
-            part = np.flatnonzero(np.isin(cls, todo[i : i + chunk]))
-            model.set_integer(part + xs.start, True)
-            model.fix(fixed_idx + xs.start, fixed_val)
-            left = time_limit - (time.perf_counter() - t0)
-            # an equal share of what is left (a little kept for the routing step)
-            res = model.solve(max(left * 0.9 / (n_chunks - k), 0.05), 1e-3)
-            if res.values is None:
-                return res
-            fixed_idx = np.concatenate([fixed_idx, part])
-            fixed_val = np.concatenate([fixed_val, np.rint(res.values[xs][part])])
-        if others.size and res.values is not None:
-            # placements fixed: route the lightpaths with integral counts
-            model.set_integer(others, True)
-            model.fix(fixed_idx + xs.start, fixed_val)
-            left = time_limit - (time.perf_counter() - t0)
-            res = model.solve(max(left, 1.0), 1e-3)
-    finally:
-        model.set_integer(np.flatnonzero(relaxed) + xs.start, True)
-        model.set_integer(others, True)
+    n_chunks = max(-(-todo.size // chunk), 1)
+    for k, i in enumerate(range(0, max(todo.size, 1), chunk)):
+        part = xs.start + np.flatnonzero(np.isin(cls, todo[i : i + chunk]))
+        integer[part] = True
+        left = time_limit - (time.perf_counter() - t0)
+        res = model.solve_sub(fixed, base, max(left * 0.9 / (n_chunks - k), 0.05), 0.01, integer)
+        if res.values is None:
+            return res
+        base = res.values
+        base[part] = np.rint(base[part])
+        fixed[part] = True
+    if others.any() and res.values is not None:
+        # placements fixed: route the lightpaths with integral counts
+        left = time_limit - (time.perf_counter() - t0)
+        res = model.solve_sub(fixed, base, max(left, 1.0), 1e-3, others | integer)
+    if res.values is not None and not model.feasible(res.values):
+        return MipResult("error", None, None, None, res.seconds)
     return res
 
 

@@ -138,18 +138,23 @@ def _baselines(inst: Instance, time_limit: float) -> dict[str, Plan]:
 
 
 def run_one(net: str, n: int, channels: int, args: argparse.Namespace) -> dict[str, Any]:
-    inv = prepare(net, channels, args.occupancy)
-    inst = instance(inv, n, args.power_factor)
+    inv = prepare(net, channels, args.occupancy, args.seed)
+    inst = instance(inv, n, args.power_factor, args.seed)
     t0 = time.perf_counter()
     planner = Planner(inst, threads=args.threads)
-    first = planner.solve(time_limit=args.time_limit, mip_gap=args.mip_gap, warm=args.warm)
+    first = planner.solve(
+        time_limit=args.time_limit, mip_gap=args.mip_gap, warm=args.warm, method=args.method
+    )
     wall = time.perf_counter() - t0
     lp = planner.lp_bound(inst, time_limit=args.time_limit) if args.lp_bound else None
     t1 = time.perf_counter()
-    again = planner.solve(changed(inst), time_limit=args.time_limit, mip_gap=args.mip_gap)
+    again = planner.solve(
+        changed(inst), time_limit=args.time_limit, mip_gap=args.mip_gap, method=args.method
+    )
     replan = time.perf_counter() - t1
     row: dict[str, Any] = {
         "network": net,
+        "seed": args.seed,
         "nodes": len(inv.roadms),
         "workloads": n,
         "channels": channels,
@@ -198,6 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--no-baselines", dest="baselines", action="store_false")
     p.add_argument("--no-lp-bound", dest="lp_bound", action="store_false")
     p.add_argument("--only", help="run one case: network,workloads,channels")
+    p.add_argument("--seed", type=int, default=0, help="occupancy and workload seed")
+    p.add_argument("--method", default="auto", help="planner: auto, lns or milp")
     args = p.parse_args(argv)
     if args.only:
         net, n, ch = args.only.split(",")

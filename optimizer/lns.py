@@ -313,14 +313,23 @@ def _relax_fix(
     others = model.integer.copy()
     others[xs] = False
     res = MipResult("error", None, None, None, 0.0)
-    n_chunks = max(-(-todo.size // chunk), 1)
-    for k, i in enumerate(range(0, max(todo.size, 1), chunk)):
-        part = xs.start + np.flatnonzero(np.isin(cls, todo[i : i + chunk]))
+    queue = [todo[i : i + chunk] for i in range(0, todo.size, chunk)] or [todo]
+    while queue:
+        classes = queue.pop(0)
+        part = xs.start + np.flatnonzero(np.isin(cls, classes))
         integer[part] = True
         left = time_limit - (time.perf_counter() - t0)
-        res = model.solve_sub(fixed, base, max(left * 0.9 / (n_chunks - k), 0.05), 0.01, integer)
+        if left <= 0.05:
+            return MipResult("error", None, None, None, time.perf_counter() - t0)
+        res = model.solve_sub(fixed, base, left * 0.9 / (len(queue) + 1), 0.01, integer)
         if res.values is None:
-            return res
+            if res.status == "infeasible" or classes.size < 2:
+                return res
+            # no plan in time: the same classes in two smaller steps
+            integer[part] = False
+            half = classes.size // 2
+            queue[:0] = [classes[:half], classes[half:]]
+            continue
         base = res.values
         base[part] = np.rint(base[part])
         fixed[part] = True

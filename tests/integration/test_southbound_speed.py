@@ -77,15 +77,16 @@ def test_pool_session_writes_itself_and_reader_sleeps_while_idle(server: DeviceS
             first = await pool.get("amp", lldp.get_filter())
             m: Any = await pool.session("amp")
             reader = m._session  # the session object is its reader thread
+            time.sleep(0.2)  # let the reader finish handing over the reply and block again
             before = voluntary_switches(reader.native_id)
-            time.sleep(0.3)  # idle: ncclient's own loop would wake every TICK (5 ms here)
+            time.sleep(0.3)  # idle: ncclient's own loop would wake every TICK (~60 times here)
             after = voluntary_switches(reader.native_id)
             again = await pool.get("amp", lldp.get_filter())
             same = lldp.parse_lldp("amp", again) == lldp.parse_lldp("amp", first)
             return before, after, reader._q.empty(), again if same else ""
 
     before, after, queue_empty, again = asyncio.run(go())
-    assert after == before, f"idle reader woke {after - before} times"
+    assert after - before <= 2, f"idle reader woke {after - before} times"
     assert queue_empty  # nothing went through ncclient's send queue (hello included)
     assert lldp.parse_lldp("amp", again).system_name  # the session still works after idling
 

@@ -213,14 +213,16 @@ class Planner:
 
         ``warm``: a plan to start from (MIP start), the name of a baseline in
         :data:`optimizer.baselines.BASELINES` to compute one, ``"relax-fix"``
-        (:func:`optimizer.relax_fix.relax_fix` with half the limit), ``"auto"`` (the best of
+        (:func:`optimizer.relax_fix.relax_fix` with a quarter of the limit), ``"auto"`` (the best of
         :data:`AUTO_WARM`), or ``None``. The start is used only when it is
         complete and meets every constraint of the program (all variables set);
         the returned plan is then never worse than it: when the MILP's incumbent is
         worse, missing or leaves a transfer blocked, the start itself is returned
         (re-accounted; ``message`` says so; gap against HiGHS's dual bound). The
-        sequential start is the sequential baseline with ``time_limit`` (its placement
-        MILP warm-starts itself): wall up to ~3 x the limit with ``"auto"``. A re-plan
+        sequential start is the sequential baseline with a quarter of the limit (its placement
+        MILP warm-starts itself); the MILP gets what is left of ``time_limit`` (at least 10 %),
+        so the wall time stays near the limit (each wavelength cut re-solves within what is
+        left, at least 10 % of it). A re-plan
         with a named ``warm`` starts from the previous solution instead (cvxpy's
         solver cache).
         """
@@ -259,7 +261,9 @@ class Planner:
                 share = 0.8 if attempt < self.max_cuts else 1.0
                 raw = self._lns(inst, now + (t_start + time_limit - now) * share, mip_gap, start)
             else:
-                raw = _solve(self.form, time_limit, mip_gap, self.threads, start)
+                # the warm starts spent part of the budget: the MILP gets the rest (≥ 10 %)
+                left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit)
+                raw = _solve(self.form, left, mip_gap, self.threads, start)
             if attempt == 0:
                 bound0 = raw.bound  # a bound of the model before any wavelength cut
             compile_s += raw.compile_s
@@ -444,8 +448,8 @@ class Planner:
     ) -> _Warm | None:
         """The warm-start plan (given, or a named baseline's) with its MILP values.
 
-        ``"auto"``: the best complete plan of :data:`AUTO_WARM` (relax-and-fix gets half
-        the time limit, sequential's placement MILP the same time limit). ``None`` when there is
+        ``"auto"``: the best complete plan of :data:`AUTO_WARM` (relax-and-fix and
+        sequential's placement MILP a quarter of the time limit each). ``None`` when there is
         no start or it is not feasible in the joint model (see :meth:`_values`).
         """
         if warm is None or not self.form.integer:
@@ -465,7 +469,7 @@ class Planner:
             if name == "relax-fix":
                 from optimizer.relax_fix import relax_fix
 
-                rf = relax_fix(self, inst, time_limit / 2)  # LP + the fixed MILP
+                rf = relax_fix(self, inst, time_limit / 4)  # LP + the fixed MILP
                 vals = None if rf is None else self._values(inst, rf)
                 if (
                     rf is not None
@@ -481,7 +485,7 @@ class Planner:
             token = _WARMING.set(not (name == "sequential" and self.form.groups))
             try:
                 if name == "sequential":
-                    cand = sequential(inst, time_limit=time_limit)
+                    cand = sequential(inst, time_limit=time_limit / 4)
                 else:
                     cand = BASELINES[name](inst)
             finally:

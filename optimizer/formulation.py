@@ -385,8 +385,10 @@ def set_parameters(
     for key, par in p.items():
         if key.startswith("g_"):
             dim = key[2:]
+            # a site without this signal is in no row of the caps that use it (checked in
+            # optimizer.inputs): its weight is 0
             par.value = np.concatenate(
-                [np.asarray(inst.signal[(s.id, dim)], float) for s in inst.sites]
+                [np.asarray(inst.signal.get((s.id, dim), np.zeros(T)), float) for s in inst.sites]
             )
     caps = inst.caps
     for name, rows in form.cap_rows.items():

@@ -16,12 +16,12 @@ the objective's :class:`~optimizer.caps.Weights` / :class:`~optimizer.caps.Scale
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from optimizer.caps import Caps, Scales, Weights, default_scales, with_site_caps
-from optimizer.instance import BURDEN_DIMS, CapSpec, Instance, JobClass, SiteSpec
+from optimizer.instance import BURDEN_DIMS, CapSpec, Instance, JobClass, SiteSpec, zone_key
 from optimizer.instance import Weights as ProgramWeights
 from optimizer.network import network_data
 from optimizer.plan import Filled
@@ -92,6 +92,32 @@ def cap_spec(caps: Caps) -> CapSpec:
     )
 
 
+def _check_cap_signals(
+    caps: Caps, sites: Sequence[SiteSpec], signal: Mapping[tuple[str, str], np.ndarray]
+) -> None:
+    """A signal-weighted cap needs its dimension's signal at every site of its zone:
+    otherwise a clear error naming the cap and the sites."""
+    need: list[tuple[str, str, list[SiteSpec]]] = [
+        (f"zone_carbon_g_per_day[{z}]", "co2eq", [s for s in sites if s.region == z])
+        for z in caps.zone_carbon_g_per_day
+    ]
+    if caps.total_carbon_g_per_day is not None:
+        need.append(("total_carbon_g_per_day", "co2eq", list(sites)))
+    for zc in caps.zone_caps:
+        if zc.scope != "workload":
+            members = [s for s in sites if zone_key(zc.dim, s) == zc.zone]
+            need.append((f"zone_caps[{zc.dim}@{zc.zone}]", zc.dim, members))
+    for field_, dim, members in need:
+        missing = [s.id for s in members if (s.id, dim) not in signal]
+        if missing:
+            raise InputError(
+                caps.source,
+                field_,
+                dim,
+                f"a signal for {dim} at every site it caps (none for {', '.join(missing)})",
+            )
+
+
 def make_instance(
     inventory: Inventory,
     signals: Signals,
@@ -131,6 +157,7 @@ def make_instance(
         for d in (*BURDEN_DIMS, "power_headroom"):
             if signals.has(s.region, d):
                 signal[(s.id, d)] = signals.series(s.region, d)
+    _check_cap_signals(caps, sites, signal)
     classes = classes_of(workloads, signals, site_ids)
     net = network_data(graph, [c.origin for c in classes], site_ids, k=k)
     omega = weights or Weights()

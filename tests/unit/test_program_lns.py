@@ -84,3 +84,30 @@ def test_search_never_worsens_and_its_values_meet_every_row() -> None:
 def test_infeasible_caps_are_reported_as_infeasible_by_the_lns_path() -> None:
     plan = Planner(case(power_kw=1.0)).solve(time_limit=10, method="lns", diagnose=False)
     assert plan.status == "infeasible"
+
+
+def test_zone_cap_needs_its_signal_only_at_the_sites_it_caps() -> None:
+    from optimizer.caps import BURDEN_UNITS, ZoneCap
+    from optimizer.signal_series import build_signals, slots_from
+    from tests.unit.test_program_core import T0
+    from topology.errors import InputError
+
+    sig = build_signals(
+        {
+            ("DE", "co2eq"): [100.0, 60.0],
+            ("DE", "no2"): [5.0, 50.0],
+            ("JP", "co2eq"): [80.0, 90.0],
+        },
+        slots_from(T0, 2, 1.0),
+    )
+    # no2 is a data-centre burden: the zone of dcA is dcA, which has the signal; JP has none
+    ok = Caps(zone_caps=(ZoneCap("no2", "dcA", 100.0, BURDEN_UNITS["no2"], "day"),))
+    inst = make_instance(line_network(4), sig, jobs(2), ok, site_caps=False)
+    plan = Planner(inst).solve(time_limit=10, method="milp")
+    assert plan.status == "optimal" and not plan.violated
+    bad = Caps(
+        zone_caps=(ZoneCap("no2", "dcC", 100.0, BURDEN_UNITS["no2"], "day"),), source="caps.yaml"
+    )
+    with pytest.raises(InputError) as err:
+        make_instance(line_network(4), sig, jobs(2), bad, site_caps=False)
+    assert "caps.yaml" in str(err.value) and "dcC" in str(err.value) and "no2" in str(err.value)

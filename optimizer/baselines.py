@@ -57,6 +57,8 @@ from optimizer.formulation import min_transfer_kwh, option_burden
 from optimizer.instance import Instance, zone_key
 from optimizer.plan import (
     CapUse,
+    Lightpath,
+    Placement,
     Plan,
     Relaxation,
     Timings,
@@ -267,6 +269,22 @@ def _repair(inst: Instance, res: Result) -> Result:
         np.zeros_like(res.energy),
     )
     return greedy(inst, [j for j in jobs(inst) if j.wid in blocked], keep)
+
+
+def repair_blocked(
+    inst: Instance,
+    placements: Sequence[Placement],
+    lightpaths: Sequence[Lightpath],
+    blocked: Sequence[Unassigned],
+) -> tuple[list[Placement], list[Lightpath], list[Unassigned], npt.NDArray[np.float64]]:
+    """A plan's blocked transfers placed again first-fit around everything else it keeps.
+
+    Returns placements, lightpaths, what is still unplaced (rejected: no option within the
+    caps with a channel) and energy[site, slot] of the repaired plan.
+    """
+    res = Result(list(placements), list(lightpaths), list(blocked), [], np.zeros(0))
+    out = _repair(inst, res)
+    return out.placements, out.lightpaths, out.unassigned, out.energy
 
 
 def first_fit(inst: Instance) -> Plan:

@@ -40,7 +40,7 @@ HIGHS_OPTIONS: dict[str, object] = {}
 #: the warm starts ``warm="auto"`` computes, keeping the best complete feasible one
 AUTO_WARM: tuple[str, ...] = ("relax-fix", "first-fit", "sequential")
 #: ``method="auto"`` uses the LNS (:mod:`optimizer.lns`) from this many placement options
-LNS_MIN_OPTIONS = 2000
+LNS_MIN_OPTIONS = 1000
 METHODS = ("auto", "lns", "milp")
 
 
@@ -156,6 +156,9 @@ class Planner:
     threads : HiGHS threads (``None``: HiGHS's default).
     integer_lightpaths : make the lightpath counts per route integral in the MILP
         (default; ``False``: continuous, the assignment step rounds them into routes).
+    repair : transfers still without a wavelength after the cuts are placed again
+        first-fit around the rest of the plan (:func:`optimizer.baselines.repair_blocked`);
+        those that fit nowhere stay in ``Plan.unassigned`` (unplaced).
     """
 
     def __init__(
@@ -165,12 +168,14 @@ class Planner:
         max_cuts: int = 3,
         threads: int | None = None,
         integer_lightpaths: bool = True,
+        repair: bool = True,
     ) -> None:
         t0 = time.perf_counter()
         self.instance = instance
         self.form = build(instance, integer_lightpaths=integer_lightpaths)
         self.build_s = time.perf_counter() - t0
         self.max_cuts = max_cuts
+        self.repair = repair
         self.threads = threads
         self._lp: Formulation | None = None
         self._solves = 0
@@ -258,7 +263,7 @@ class Planner:
             if use_lns:
                 # each attempt leaves time for the wavelength cuts after it
                 now = time.perf_counter()
-                share = 0.8 if attempt < self.max_cuts else 1.0
+                share = 0.9 if attempt < self.max_cuts else 1.0
                 raw = self._lns(inst, now + (t_start + time_limit - now) * share, mip_gap, start)
             else:
                 # the warm starts spent part of the budget: the MILP gets the rest (≥ 10 %)
@@ -329,18 +334,33 @@ class Planner:
                 message=raw.message,
             )
         placements = self._placements(inst, raw)
-        status = raw.status if not blocked else "feasible"
+        repaired = 0
+        if blocked and self.repair:
+            from optimizer.baselines import repair_blocked
+
+            n_blocked = len(blocked)
+            pl, lps, left_out, energy_r = repair_blocked(inst, placements, lightpaths, blocked)
+            objective, burdens, caps = account(inst, energy_r)
+            placements = tuple(sorted(pl, key=lambda p: p.workload))
+            lightpaths = sorted(lps, key=lambda lp: (lp.slot, lp.workload or ""))
+            blocked, repaired = list(left_out), n_blocked - len(left_out)
+        status = raw.status if not blocked and not repaired else "feasible"
         gap, bound = raw.gap, raw.bound
         if cut:
             bound = bound0  # wavelength cuts are not valid inequalities: the uncut bound
         if (use_lns or cut) and bound is not None:
             # the accounted plan (its real lightpaths) against the bound
             gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
-            status = "optimal" if gap <= mip_gap + 1e-12 and not blocked else "feasible"
+            ok = gap <= mip_gap + 1e-12 and not blocked and not repaired
+            status = "optimal" if ok else "feasible"
         msg = self._note
+        if repaired:
+            msg = (
+                f"{repaired} transfer(s) without a wavelength after {self.max_cuts} cut(s) "
+                "placed again first-fit" + (f"; {self._note}" if self._note else "")
+            )
         if blocked:
-            msg = f"{len(blocked)} transfer(s) got no wavelength after {self.max_cuts} cut(s)"
-            msg += f"; {self._note}" if self._note else ""
+            msg = f"{len(blocked)} workload(s) fit nowhere after the repair; " + msg
         return Plan(
             status=status,
             objective=objective,

@@ -233,3 +233,19 @@ def test_sequential_repair_places_blocked_transfers_again_first_fit() -> None:
         if lp.workload not in blocked:
             assert kept[lp.workload] == lp
     _check_same_accounting(inst, fixed)
+
+
+def test_repair_blocked_places_a_plans_blocked_transfers_around_the_rest() -> None:
+    from optimizer.baselines import repair_blocked
+
+    inst = _line_instance(n=3, deadline=2)
+    plain = sequential(inst, time_limit=20.0)
+    assert plain.unassigned
+    placements, lightpaths, left, energy = repair_blocked(
+        inst, plain.placements, plain.lightpaths, plain.unassigned
+    )
+    assert sorted(p.workload for p in placements) == ["w0", "w1", "w2"] and not left
+    assert {lp.workload for lp in lightpaths} == {"w0", "w1", "w2"}
+    objective, _b, caps = account(inst, energy)
+    assert objective >= (plain.objective or 0.0) - 1e-9  # more work served, never cheaper
+    assert not [c for c in caps if c.value > c.limit * (1 + 1e-9)]

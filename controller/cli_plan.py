@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
         "--method",
         choices=("auto", "lns", "milp"),
         default="auto",
-        help="auto (LNS from 2000 placement options), lns or milp (docs/model.md)",
+        help="auto (LNS from 1000 placement options), lns or milp (docs/model.md)",
     )
     p.add_argument(
         "--uncertainty",

@@ -10,8 +10,10 @@ at 20 ROADMs, existing traffic filling ``--occupancy`` of the channels
 caps at ``--power-factor`` × the mean load per site (at least 2 × the largest
 job's power) so that they bind. Per run: compile s (cvxpy, incl. building the
 expressions), solve s (HiGHS), gap, dual bound, LP-relaxation bound, the
-objective vs each baseline, and the re-plan time after a signal change
-(CA's co2eq +30 %, solved with the already compiled problem).
+objective vs each baseline (plus ``sequential+repair`` — blocked transfers
+placed again first-fit — when sequential blocks some), and the re-plan time
+after a signal change (CA's co2eq +30 %, solved with the already compiled
+problem). ``--seed`` varies occupancy and workloads, ``--method`` the planner.
 """
 
 from __future__ import annotations

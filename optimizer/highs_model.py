@@ -92,7 +92,6 @@ class HighsModel:
     def clone(self) -> HighsModel:
         """An independent copy (own HiGHS instance) for a parallel worker."""
         h = _new()
-        h.setOptionValue("output_flag", False)
         for key, val in self._options().items():
             h.setOptionValue(key, val)
         h.passModel(self.highs.getLp())
@@ -183,27 +182,17 @@ class HighsModel:
         sub = self.A[:, keep].tocsr()
         rows = np.flatnonzero(np.diff(sub.indptr) > 0)
         sub = sub[rows].tocsc()
-        lp = highspy.HighsLp()
-        lp.num_col_ = int(keep.size)
-        lp.num_row_ = int(rows.size)
-        lp.col_cost_ = self.cost[keep]
-        lp.col_lower_ = self.lower[keep]
-        lp.col_upper_ = self.upper[keep]
         lo = self.row_lower[rows] - shift[rows]
-        lp.row_lower_ = np.where(np.isfinite(self.row_lower[rows]), lo, -_INF)
-        lp.row_upper_ = self.row_upper[rows] - shift[rows]
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = sub.indptr
-        lp.a_matrix_.index_ = sub.indices
-        lp.a_matrix_.value_ = sub.data
-        ints = (self.integer if integer is None else integer)[keep]
-        if ints.any():
-            lp.integrality_ = [
-                highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                for i in ints
-            ]
+        lp = _lp(
+            self.cost[keep],
+            self.lower[keep],
+            self.upper[keep],
+            np.where(np.isfinite(self.row_lower[rows]), lo, -_INF),
+            self.row_upper[rows] - shift[rows],
+            sub,
+            (self.integer if integer is None else integer)[keep],
+        )
         h = _new()
-        h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", 1)
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
@@ -283,6 +272,34 @@ class HighsModel:
         return MipResult("optimal" if exact else "feasible", obj, bound, values, secs)
 
 
+def _lp(
+    cost: Vec,
+    lower: Vec,
+    upper: Vec,
+    row_lower: Vec,
+    row_upper: Vec,
+    A: sp.csc_matrix,
+    integer: npt.NDArray[np.bool_],
+) -> highspy.HighsLp:
+    """A HiGHS model (columnwise matrix) from arrays."""
+    lp = highspy.HighsLp()
+    lp.num_col_ = int(cost.size)
+    lp.num_row_ = int(A.shape[0])
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr
+    lp.a_matrix_.index_ = A.indices
+    lp.a_matrix_.value_ = A.data
+    if integer.any():
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[int(i)] for i in integer]
+    return lp
+
+
 def _new() -> highspy.Highs:
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
@@ -320,25 +337,8 @@ def load(problem: cp.Problem, threads: int | None = None, **options: Any) -> Hig
     for idx in data["bool_vars_idx"]:
         lower[idx] = max(lower[idx], 0.0)
         upper[idx] = min(upper[idx], 1.0)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = A.shape[0]
-    lp.col_cost_ = c
-    lp.col_lower_ = lower
-    lp.col_upper_ = upper
-    lp.row_lower_ = row_lo
-    lp.row_upper_ = b
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr
-    lp.a_matrix_.index_ = A.indices
-    lp.a_matrix_.value_ = A.data
-    if integer.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-            for i in integer
-        ]
+    lp = _lp(c, lower, upper, row_lo, b, A, integer)
     h = _new()
-    h.setOptionValue("output_flag", False)
     if threads is not None:
         h.setOptionValue("threads", int(threads))
     for key, val in options.items():

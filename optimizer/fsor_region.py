@@ -18,6 +18,10 @@ caps; α < 1 means 1 − α of the workload must go.
 >>> # per slot: 0.01 kWh / (PUE x 6.9 Wh) = 1.11 (fra) + 1.04 (tyo) + 1.21 (sjc) jobs, x 24 slots
 >>> round(max_scale(inst), 1)
 80.5
+>>> free = make_instance(default_inventory(), default_signals(), default_workloads(), Caps(),
+...                      site_caps=False)
+>>> max_scale(free)  # nothing caps the workload
+inf
 """
 
 from __future__ import annotations
@@ -27,18 +31,33 @@ import warnings
 import cvxpy as cp
 import numpy as np
 
-from optimizer.formulation import build
+from optimizer.formulation import Formulation, build
 from optimizer.highs import FsorHighs
 from optimizer.instance import Instance
 
 __all__ = ["max_scale"]
+
+#: per-option bound standing in for "unbounded" in the LP (an unbounded LP gives no α)
+_ARTIFICIAL = 1e9
 
 
 def max_scale(inst: Instance, *, time_limit: float = 60.0) -> float:
     """Largest α with α × the workload mix feasible (LP relaxation); ``inf`` if unbounded."""
     form = build(inst, integer=False, elastic="scale")
     ub = np.asarray(form.params["ub"].value, dtype=float)
-    form.params["ub"].value = np.where(ub > 0, 1e9, 0.0)
+    alpha = _solve(form, ub, _ARTIFICIAL, time_limit)
+    if np.isfinite(alpha) and alpha > 0:
+        x = np.asarray(form.x.value, dtype=float)
+        if np.any(x >= _ARTIFICIAL * (1 - 1e-6)):
+            # the stand-in bound binds somewhere: unbounded if α grows with it
+            again = _solve(form, ub, 10 * _ARTIFICIAL, time_limit)
+            if again > alpha * 1.01:
+                return float("inf")
+    return alpha
+
+
+def _solve(form: Formulation, ub: np.ndarray, bound: float, time_limit: float) -> float:
+    form.params["ub"].value = np.where(ub > 0, bound, 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         form.problem.solve(solver=FsorHighs(), time_limit=time_limit)  # type: ignore[no-untyped-call]

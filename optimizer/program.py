@@ -268,6 +268,18 @@ class Planner(WarmStarts):
             assign_s += time.perf_counter() - t0
             if good is None or len(blocked) < len(good[2]):
                 good = (raw, lightpaths, blocked)
+            left = t_start + time_limit - time.perf_counter()
+            if use_lns and not blocked and raw.status == "feasible" and left > 1.0:
+                # no cut needed: the time kept for cuts continues the search from this plan
+                first_note = self._note
+                more = self._lns(inst, t_start + time_limit, mip_gap, None, label="first pass")
+                self._note = f"{first_note}; then {self._note.removeprefix('LNS: ')}"
+                solve_s += more.solve_s
+                if more.status in ("optimal", "feasible"):
+                    lps2, blocked2, _ = self._assign(inst, more)
+                    if not blocked2:
+                        raw, lightpaths = more, lps2
+                        good = (raw, lightpaths, blocked)
             if not blocked or attempt == self.max_cuts:
                 break
             for (f, t), k in extra.items():
@@ -364,7 +376,12 @@ class Planner(WarmStarts):
         )
 
     def _lns(
-        self, inst: Instance, deadline: float, mip_gap: float, start: dict[int, np.ndarray] | None
+        self,
+        inst: Instance,
+        deadline: float,
+        mip_gap: float,
+        start: dict[int, np.ndarray] | None,
+        label: str = "previous plan",
     ) -> _Raw:
         """One LNS solve of the compiled program under the current parameters."""
         from optimizer.highs_model import load
@@ -385,7 +402,7 @@ class Planner(WarmStarts):
         if start is not None:
             starts["warm"] = hm.vector(start)
         if self._last is not None and hm.feasible(self._last):
-            starts["previous plan"] = self._last
+            starts[label] = self._last
         res = search(
             hm,
             self.form,
@@ -393,7 +410,7 @@ class Planner(WarmStarts):
             time_limit=max(deadline - time.perf_counter(), 0.5),
             mip_gap=mip_gap,
             starts=starts,
-            relax_fix="previous plan" not in starts,
+            relax_fix=label not in starts,
             workers=max(self.threads or 2, 1),
         )
         self._lp_obj = res.lp_bound

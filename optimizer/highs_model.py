@@ -197,15 +197,8 @@ class HighsModel:
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         h.passModel(lp)
-        sol = highspy.HighsSolution()
-        sol.col_value = list(base[keep])
-        sol.value_valid = True
-        h.setSolution(sol)
-        h.run()
+        status, has_x = _run(h, base[keep])
         secs = time.perf_counter() - t0
-        status = h.getModelStatus()
-        info = h.getInfo()
-        has_x = int(info.primal_solution_status) == 2
         if not (status == highspy.HighsModelStatus.kOptimal or status in _LIMITS) or not has_x:
             return MipResult("error", None, None, None, secs)
         full = base.copy()
@@ -247,16 +240,9 @@ class HighsModel:
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         h.setOptionValue("solve_relaxation", bool(relaxation))
-        if start is not None and not relaxation:
-            sol = highspy.HighsSolution()
-            sol.col_value = list(start)
-            sol.value_valid = True
-            h.setSolution(sol)
-        h.run()
+        status, has_x = _run(h, None if relaxation else start)
         secs = time.perf_counter() - t0
-        status = h.getModelStatus()
         info = h.getInfo()
-        has_x = int(info.primal_solution_status) == 2
         ok = status == highspy.HighsModelStatus.kOptimal or (status in _LIMITS and has_x)
         if status == highspy.HighsModelStatus.kInfeasible:
             return MipResult("infeasible", None, None, None, secs)
@@ -298,6 +284,17 @@ def _lp(
         kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
         lp.integrality_ = [kinds[int(i)] for i in integer]
     return lp
+
+
+def _run(h: highspy.Highs, start: Vec | None) -> tuple[highspy.HighsModelStatus, bool]:
+    """Run ``h`` (with ``start`` as its MIP start if given): model status, primal values?"""
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    return h.getModelStatus(), int(h.getInfo().primal_solution_status) == 2
 
 
 def _new() -> highspy.Highs:

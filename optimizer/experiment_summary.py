@@ -1,0 +1,118 @@
+"""Summaries of per-day experiment results: totals, per-period sums, signed differences.
+
+Input: the dicts :func:`optimizer.experiment_year.run_day` returns. A day counts
+in the totals when the joint program returned a plan (``optimal`` or
+``feasible``); other days are listed, not summed. Differences are
+``joint − planner``: negative = the joint plan bears less. A planner's objective
+is only comparable with the joint one on days when it placed every workload
+(the objective of a plan that drops work is lower for that reason alone), so
+wins and losses are counted on those days only; cap violations are counted
+separately (co2-only ignores caps by design).
+
+>>> day = {"day": "2023-01-01", "workloads": 2, "wall_s": 0.2}
+>>> m = {"status": "optimal", "objective": 1.0, "burdens": {"co2eq": 5.0}, "energy_kwh": 1.0,
+...      "water_l": 0.0, "network_kwh": 0.1, "lightpaths": 1, "violations": 0,
+...      "max_excess": 0.0, "blocked": 0, "placed": 2, "gap": 0.0, "wall_s": 0.1}
+>>> r = dict(day, joint=m, other=dict(m, objective=2.0, violations=1))
+>>> s = summarise([r], ("joint", "other"), "month")
+>>> s["vs_joint"]["other"]["objective"], s["wins"]["other"]
+(-1.0, {'joint_lower': 1, 'joint_higher': 0, 'equal': 0, 'days_compared': 1})
+>>> s["periods"][0]["period"], s["periods"][0]["other"]["violations"]
+('2023-01', 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["METRICS", "summarise"]
+
+#: summed per planner (besides each burden dimension)
+METRICS: tuple[str, ...] = (
+    "objective", "energy_kwh", "water_l", "network_kwh", "lightpaths", "violations",
+    "blocked", "placed", "wall_s",
+)
+_REL_TIE = 1e-6
+
+
+def _sum(rows: Sequence[Mapping[str, Any]], planner: str, dims: Sequence[str]) -> dict[str, float]:
+    out: dict[str, float] = {d: 0.0 for d in dims}
+    out.update(dict.fromkeys(METRICS, 0.0))
+    out["violation_days"] = 0.0
+    for r in rows:
+        m = r[planner]
+        for d in dims:
+            out[d] += float(m["burdens"].get(d, 0.0))
+        for k in METRICS:
+            out[k] += float(m[k] or 0.0)
+        out["violation_days"] += 1.0 if m["violations"] else 0.0
+    return out
+
+
+def summarise(
+    results: Sequence[Mapping[str, Any]], planners: Sequence[str], period: str = "month"
+) -> dict[str, Any]:
+    """Totals, signed differences vs joint, wins/losses and per-period sums.
+
+    ``period``: ``"month"`` (YYYY-MM) or ``"day"`` (YYYY-MM-DD) for the per-period rows.
+    """
+    ok = [r for r in results if r["joint"]["status"] in ("optimal", "feasible")]
+    dims = sorted({d for r in ok for p in planners for d in r[p]["burdens"]})
+    totals = {p: _sum(ok, p, dims) for p in planners}
+    vs = {
+        p: {k: totals["joint"][k] - totals[p][k] for k in totals[p]}
+        for p in planners if p != "joint"
+    }
+    rel = {
+        p: {k: (v / abs(totals[p][k]) if totals[p][k] else None) for k, v in vs[p].items()}
+        for p in vs
+    }
+    wins: dict[str, dict[str, int]] = {}
+    losses: dict[str, list[dict[str, Any]]] = {}
+    for p in vs:
+        w = {"joint_lower": 0, "joint_higher": 0, "equal": 0, "days_compared": 0}
+        lost = []
+        for r in ok:
+            if r[p]["placed"] < r["workloads"] or r[p]["objective"] is None:
+                continue
+            a, b = float(r["joint"]["objective"]), float(r[p]["objective"])
+            w["days_compared"] += 1
+            if abs(a - b) <= _REL_TIE * max(abs(a), abs(b), 1.0):
+                w["equal"] += 1
+            elif a < b:
+                w["joint_lower"] += 1
+            else:
+                w["joint_higher"] += 1
+                lost.append({"day": r["day"], "joint": a, p: b, "difference": a - b,
+                             "joint_gap": r["joint"]["gap"]})
+        wins[p], losses[p] = w, lost
+    width = 7 if period == "month" else 10
+    keys = sorted({r["day"][:width] for r in ok})
+    periods = []
+    for k in keys:
+        rows = [r for r in ok if r["day"][:width] == k]
+        periods.append({"period": k, "days": len(rows),
+                        **{p: _sum(rows, p, dims) for p in planners}})
+    statuses = {
+        p: {s: sum(1 for r in results if r[p]["status"] == s)
+            for s in sorted({r[p]["status"] for r in results})}
+        for p in planners
+    }
+    return {
+        "planners": list(planners),
+        "dims": dims,
+        "days": len(results),
+        "days_compared": len(ok),
+        "days_without_joint_plan": [r["day"] for r in results if r not in ok],
+        "workloads": sum(int(r["workloads"]) for r in ok),
+        "totals": totals,
+        "vs_joint": vs,
+        "vs_joint_relative": rel,
+        "wins": wins,
+        "joint_higher_days": losses,
+        "statuses": statuses,
+        "period": period,
+        "periods": periods,
+        "task_wall_s": sum(float(r["wall_s"]) for r in results),
+    }

@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # set at fsor's plotting entry point: files only, no display
 import matplotlib.pyplot as plt
 
-__all__ = ["orca_figures", "save"]
+__all__ = ["orca_figures", "period_figures", "save"]
 
 COLOURS = {"co2_only": "#d62728", "zone_aware": "#2ca02c", "joint": "#2ca02c",
            "sequential+repair": "#1f77b4", "first-fit": "#ff7f0e", "co2-only": "#d62728",
@@ -66,4 +66,47 @@ def orca_figures(doc: Mapping[str, Any], out: Path) -> list[str]:
     ax.set_title("Allocation counts per region")
     ax.legend(fontsize=8)
     names.append(save(fig, out, "orca-allocation-counts.png"))
+    return names
+
+
+def _grouped(ax: Any, periods: Sequence[Mapping[str, Any]], planners: Sequence[str],
+             value: Any, ylabel: str) -> None:
+    width = 0.8 / len(planners)
+    for k, p in enumerate(planners):
+        xs = [i + (k - (len(planners) - 1) / 2) * width for i in range(len(periods))]
+        ax.bar(xs, [value(r[p]) for r in periods], width, color=COLOURS.get(p), label=p)
+    ax.set_xticks(range(len(periods)), [r["period"] for r in periods], fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def period_figures(doc: Mapping[str, Any], out: Path, prefix: str) -> list[str]:
+    """Per period (month or day): CO2 and cost; cap violations and blocking; network energy."""
+    periods: Sequence[Mapping[str, Any]] = doc["periods"]
+    planners: Sequence[str] = doc["planners"]
+    unit = "per month" if doc["period"] == "month" else "per day"
+    names = []
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6.4), sharex=True)
+    _grouped(axes[0], periods, planners, lambda m: m["co2eq"] / 1e6, f"CO2-eq (t) {unit}")
+    _grouped(axes[1], periods, planners, lambda m: m["price"] / 1e3,
+             f"electricity cost (EUR) {unit}")
+    axes[0].set_title(f"{prefix}: CO2-eq and electricity cost of each planner's plans")
+    axes[0].legend(ncols=len(planners), fontsize=8, loc="upper center",
+                   bbox_to_anchor=(0.5, -0.02))
+    names.append(save(fig, out, f"{prefix}-co2-cost.png"))
+
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6.4), sharex=True)
+    _grouped(axes[0], periods, planners, lambda m: m["violations"],
+             f"cap rows broken {unit}")
+    _grouped(axes[1], periods, planners, lambda m: m["blocked"],
+             f"workloads blocked/rejected {unit}")
+    axes[0].set_title(f"{prefix}: hard-cap violations and blocking")
+    axes[0].legend(ncols=len(planners), fontsize=8)
+    names.append(save(fig, out, f"{prefix}-caps-blocking.png"))
+
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    _grouped(ax, periods, planners, lambda m: m["network_kwh"], f"network energy (kWh) {unit}")
+    ax.set_title(f"{prefix}: optical transfer energy (lightpaths) of each planner's plans")
+    ax.legend(ncols=len(planners), fontsize=8)
+    names.append(save(fig, out, f"{prefix}-network.png"))
     return names

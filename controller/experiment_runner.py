@@ -96,7 +96,9 @@ def load_results(path: Path) -> dict[str, dict[str, Any]]:
         except json.JSONDecodeError:
             if n == len(lines):
                 break
-            raise InputError(str(path), f"line {n}", line[:40], "expected one JSON object") from None
+            raise InputError(
+                str(path), f"line {n}", line[:40], "expected one JSON object"
+            ) from None
         if not isinstance(doc, dict) or "key" not in doc:
             raise InputError(str(path), f"line {n}", line[:40], "expected an object with 'key'")
         out[str(doc["key"])] = doc

@@ -5,9 +5,9 @@ in the totals when the joint program returned a plan (``optimal`` or
 ``feasible``); other days are listed, not summed. Differences are
 ``joint − planner``: negative = the joint plan bears less. A planner's objective
 is only comparable with the joint one on days when it placed every workload
-(the objective of a plan that drops work is lower for that reason alone), so
-wins and losses are counted on those days only; cap violations are counted
-separately (co2-only ignores caps by design).
+and kept every cap (the objective of a plan that drops work or breaks a cap is
+lower for that reason alone), so wins and losses are counted on those days only
+(the others are ``not_comparable``); violations and blocking are summed apart.
 
 >>> day = {"day": "2023-01-01", "workloads": 2, "wall_s": 0.2}
 >>> m = {"status": "optimal", "objective": 1.0, "burdens": {"co2eq": 5.0}, "energy_kwh": 1.0,
@@ -15,10 +15,13 @@ separately (co2-only ignores caps by design).
 ...      "max_excess": 0.0, "blocked": 0, "placed": 2, "gap": 0.0, "wall_s": 0.1}
 >>> r = dict(day, joint=m, other=dict(m, objective=2.0, violations=1))
 >>> s = summarise([r], ("joint", "other"), "month")
->>> s["vs_joint"]["other"]["objective"], s["wins"]["other"]
-(-1.0, {'joint_lower': 1, 'joint_higher': 0, 'equal': 0, 'days_compared': 1})
+>>> s["vs_joint"]["other"]["objective"], s["wins"]["other"]["not_comparable"]
+(-1.0, 1)
+>>> r = dict(day, joint=m, other=dict(m, objective=2.0))
+>>> summarise([r], ("joint", "other"))["wins"]["other"]["joint_lower"]
+1
 >>> s["periods"][0]["period"], s["periods"][0]["other"]["violations"]
-('2023-01', 1)
+('2023-01', 1.0)
 """
 
 from __future__ import annotations
@@ -71,10 +74,13 @@ def summarise(
     wins: dict[str, dict[str, int]] = {}
     losses: dict[str, list[dict[str, Any]]] = {}
     for p in vs:
-        w = {"joint_lower": 0, "joint_higher": 0, "equal": 0, "days_compared": 0}
+        w = {"joint_lower": 0, "joint_higher": 0, "equal": 0, "days_compared": 0,
+             "not_comparable": 0}
         lost = []
         for r in ok:
-            if r[p]["placed"] < r["workloads"] or r[p]["objective"] is None:
+            m = r[p]
+            if m["placed"] < r["workloads"] or m["objective"] is None or m["violations"]:
+                w["not_comparable"] += 1
                 continue
             a, b = float(r["joint"]["objective"]), float(r[p]["objective"])
             w["days_compared"] += 1
@@ -94,6 +100,8 @@ def summarise(
         rows = [r for r in ok if r["day"][:width] == k]
         periods.append({"period": k, "days": len(rows),
                         **{p: _sum(rows, p, dims) for p in planners}})
+    for row in periods:
+        row["fsor_alpha"] = _alpha([r for r in ok if r["day"][:width] == row["period"]])
     statuses = {
         p: {s: sum(1 for r in results if r[p]["status"] == s)
             for s in sorted({r[p]["status"] for r in results})}
@@ -114,5 +122,17 @@ def summarise(
         "statuses": statuses,
         "period": period,
         "periods": periods,
+        "fsor_alpha": _alpha(ok),
         "task_wall_s": sum(float(r["wall_s"]) for r in results),
+    }
+
+
+def _alpha(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """min / mean of the days' FSOR headroom α, and days with α < 1.2 (less than 20 %)."""
+    vals = [float(r["fsor_alpha"]) for r in rows if r.get("fsor_alpha") is not None]
+    return {
+        "min": min(vals, default=None),
+        "mean": sum(vals) / len(vals) if vals else None,
+        "days_below_1_2": sum(1 for v in vals if v < 1.2),
+        "days_unbounded": sum(1 for r in rows if "fsor_alpha" in r and r["fsor_alpha"] is None),
     }

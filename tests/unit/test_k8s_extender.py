@@ -194,7 +194,7 @@ async def test_http_bad_requests(client: TestClient[Any, Any]) -> None:
                              headers={"Content-Type": "application/json"})
     assert resp.status == 400
     assert "expected a JSON body" in await resp.text()
-    bad = {"Pod": pod(kw=1.0), "Nodes": None, "NodeNames": "n-fra"}
+    bad: dict[str, Any] = {"Pod": pod(kw=1.0), "Nodes": None, "NodeNames": "n-fra"}
     resp = await client.post("/scheduler/filter", json=bad)
     res = await resp.json()
     assert resp.status == 200 and tuple(res) == EXTENDER_FILTER_RESULT
@@ -203,8 +203,7 @@ async def test_http_bad_requests(client: TestClient[Any, Any]) -> None:
     resp = await client.post("/scheduler/prioritize", json=bad)
     assert resp.status == 400
     assert "ExtenderArgs: NodeNames:" in await resp.text()
-    bad = {"Pod": pod(cpu="lots"), "Nodes": None, "NodeNames": "n-fra"}
-    bad["NodeNames"] = ["n-fra"]
+    bad = {"Pod": pod(cpu="lots"), "Nodes": None, "NodeNames": ["n-fra"]}
     resp = await client.post("/scheduler/filter", json=bad)
     assert "Pod.spec.containers[0].resources.requests.cpu" in (await resp.json())["Error"]
     resp = await client.get("/scheduler/filter")

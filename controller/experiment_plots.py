@@ -104,9 +104,36 @@ def period_figures(doc: Mapping[str, Any], out: Path, prefix: str) -> list[str]:
     axes[0].legend(ncols=len(planners), fontsize=8)
     names.append(save(fig, out, f"{prefix}-caps-blocking.png"))
 
-    fig, ax = plt.subplots(figsize=(10, 3.6))
-    _grouped(ax, periods, planners, lambda m: m["network_kwh"], f"network energy (kWh) {unit}")
-    ax.set_title(f"{prefix}: optical transfer energy (lightpaths) of each planner's plans")
-    ax.legend(ncols=len(planners), fontsize=8)
-    names.append(save(fig, out, f"{prefix}-network.png"))
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6.4))
+    others = [p for p in planners if p != "joint"]
+    x = range(len(periods))
+    for p in others:
+        rel = [100 * (r[p]["objective"] - r["joint"]["objective"]) / r["joint"]["objective"]
+               if r["joint"]["objective"] else 0.0 for r in periods]
+        axes[0].plot(x, rel, marker="o", color=COLOURS.get(p), label=p)
+    axes[0].axhline(0, color="black", lw=0.8)
+    axes[0].set_xticks(list(x), [r["period"] for r in periods], fontsize=8)
+    axes[0].set_ylabel(f"objective − joint (% of joint) {unit}")
+    axes[0].set_title(f"{prefix}: each planner's objective against the joint plan's "
+                      "(co2-only breaks caps, first-fit drops work: lower for that reason)")
+    axes[0].title.set_fontsize(9)
+    axes[0].legend(fontsize=8)
+    axes[0].grid(alpha=0.3)
+    _grouped(axes[1], periods, planners, lambda m: m["network_kwh"],
+             f"network energy (kWh) {unit}")
+    axes[1].set_title("optical transfer energy (lightpaths)", fontsize=9)
+    names.append(save(fig, out, f"{prefix}-vs-joint-network.png"))
+
+    days = [r for r in doc["results"] if r.get("fsor_alpha") is not None]
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    ax.plot([r["index"] for r in days], [r["fsor_alpha"] for r in days], marker=".", lw=0.8,
+            color="#444444")
+    ax.axhline(1.0, color="#d62728", lw=0.8)
+    ax.axhline(1.2, color="#ff7f0e", lw=0.8, ls="--")
+    ax.set_xlabel("day of 2023 (index from 1 January)")
+    ax.set_ylabel("FSOR headroom α")
+    ax.set_title(f"{prefix}: largest α with α × the day's workloads within every cap "
+                 "(LP; < 1.2 orange: under 20 % headroom — an investment signal)", fontsize=9)
+    ax.grid(alpha=0.3)
+    names.append(save(fig, out, f"{prefix}-headroom.png"))
     return names

@@ -192,7 +192,9 @@ def days_markdown(doc: Mapping[str, Any], figures: Sequence[str]) -> str:
         "",
         "**How it was computed.** " + _HOW[name].format(**spec) + " Planners, on the same "
         "instance and the same accounting (`optimizer.accounting`): *joint* = the joint program "
-        f"(HiGHS, gap 1 %, {doc['time_limit_s']:g} s limit, one thread); *sequential+repair* = "
+        f"(HiGHS, gap 1 %, {doc['time_limit_s']:g} s limit, one thread) warm-started from the "
+        "sequential+repair plan (so it is never worse than that plan when the start is accepted; "
+        "its wall time includes the start's); *sequential+repair* = "
         "placement by the same objective and caps with the network ignored, then first-fit "
         "lightpaths, blocked transfers placed again first-fit; *first-fit* = requests in arrival "
         "order, each at its cheapest option that still fits caps and a channel, else rejected; "
@@ -201,8 +203,13 @@ def days_markdown(doc: Mapping[str, Any], figures: Sequence[str]) -> str:
         "**joint − planner**: negative = the joint plan bears less.",
         "",
         f"Days: {doc['days']}, compared (joint returned a plan): {doc['days_compared']}"
-        + (f"; without a joint plan: {', '.join(doc['days_without_joint_plan'])}"
-           if doc["days_without_joint_plan"] else "")
+        + (f"; **the caps cannot all hold** (the joint program proves the day infeasible; "
+           f"an FSOR/investment signal) on {len(doc['days_infeasible'])}: "
+           f"{', '.join(doc['days_infeasible'])}" if doc["days_infeasible"] else "")
+        + ("; no joint plan for another reason (solver error/time): "
+           + ", ".join(d for d in doc["days_without_joint_plan"]
+                       if d not in doc["days_infeasible"])
+           if set(doc["days_without_joint_plan"]) - set(doc["days_infeasible"]) else "")
         + f". Workloads: {doc['workloads']}. Wall time of this run: {doc['wall_s']:.1f} s with "
         f"{doc['workers']} worker(s) on {doc['cpus']} CPUs (a resumed run counts only the days "
         f"it ran); task time summed: {doc['task_wall_s']:.1f} s.",

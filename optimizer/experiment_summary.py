@@ -101,7 +101,7 @@ def summarise(
         periods.append({"period": k, "days": len(rows),
                         **{p: _sum(rows, p, dims) for p in planners}})
     for row in periods:
-        row["fsor_alpha"] = _alpha([r for r in ok if r["day"][:width] == row["period"]])
+        row["fsor_alpha"] = _alpha([r for r in results if r["day"][:width] == row["period"]])
     statuses = {
         p: {s: sum(1 for r in results if r[p]["status"] == s)
             for s in sorted({r[p]["status"] for r in results})}
@@ -113,6 +113,7 @@ def summarise(
         "days": len(results),
         "days_compared": len(ok),
         "days_without_joint_plan": [r["day"] for r in results if r not in ok],
+        "days_infeasible": [r["day"] for r in results if r["joint"]["status"] == "infeasible"],
         "workloads": sum(int(r["workloads"]) for r in ok),
         "totals": totals,
         "vs_joint": vs,
@@ -122,7 +123,7 @@ def summarise(
         "statuses": statuses,
         "period": period,
         "periods": periods,
-        "fsor_alpha": _alpha(ok),
+        "fsor_alpha": _alpha(results),  # every day, infeasible ones too
         "task_wall_s": sum(float(r["wall_s"]) for r in results),
     }
 

@@ -11,6 +11,7 @@ feasible and ignores it otherwise.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 import threading
@@ -28,13 +29,15 @@ _banner_done = False
 
 
 def quiet_banner() -> None:
-    """Send HiGHS's once-per-process start-up banner to stderr, not stdout.
+    """Keep HiGHS's once-per-process start-up banner off stdout.
 
     HiGHS 1.16 prints ``Running HiGHS …`` and a licence line on the C-level
     stdout when the first ``Highs`` object of a process is constructed, before
     any option (``output_flag``) can be set. stdout is fsor's JSON contract, so
     the first construction happens here, once, with file descriptor 1 pointing
-    at stderr; later constructions print nothing. Earlier HiGHS versions print
+    at the null device (the banner is not a log line worth keeping: every fsor
+    HiGHS instance runs with ``output_flag`` off); later constructions print
+    nothing. Earlier HiGHS versions print
     nothing at construction, so this is a no-op for them. Called on import of
     :mod:`optimizer.highs` (every HiGHS user in fsor imports it).
     """
@@ -49,12 +52,24 @@ def quiet_banner() -> None:
         except OSError:  # no stdout at all: nothing to protect
             highspy.Highs()  # type: ignore[no-untyped-call]
             return
+        null = os.open(os.devnull, os.O_WRONLY)
         try:
-            os.dup2(2, 1)
+            os.dup2(null, 1)
             highspy.Highs()  # type: ignore[no-untyped-call]
+            _flush_c_stdio()  # the banner sits in C's stdout buffer until flushed
         finally:
             os.dup2(saved, 1)
             os.close(saved)
+            os.close(null)
+
+
+def _flush_c_stdio() -> None:
+    """``fflush(NULL)``: push C stdio buffers to their file descriptors now."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.fflush(None)
+    except (OSError, AttributeError):  # no C library handle here: nothing buffered we can reach
+        pass
 
 
 quiet_banner()

@@ -47,7 +47,7 @@ from optimizer.inputs import make_instance
 from optimizer.instance import Instance
 from optimizer.plan import Plan
 from optimizer.program import Planner
-from optimizer.signal_grid import load_grid_directory
+from optimizer.signal_grid import GRID_2023_DIR, load_grid_directory
 from optimizer.signal_series import Signals
 from optimizer.workload_types import Workload
 from optimizer.workloads import synthetic_workloads
@@ -84,8 +84,8 @@ BACKBONE_SITES: tuple[tuple[str, str, str, float, float], ...] = (
 
 
 def grid_2023_dir() -> Path:
-    """The 2023 Electricity Maps files shipped in ``optimizer/data/grid-2023``."""
-    return Path(__file__).resolve().parent / "data" / "grid-2023"
+    """The 2023 Electricity Maps files shipped in ``optimizer/data/grid-2023`` (gzip)."""
+    return GRID_2023_DIR
 
 
 @functools.cache

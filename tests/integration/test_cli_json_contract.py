@@ -39,6 +39,9 @@ OFFLINE: list[tuple[list[str], str]] = [
     (["topology", "show", "gnpy:coronet-global", "--json"], "nodes"),
     (["lab", "status", str(ORCA), "--json", "--name", "fsor-contract-not-up"], "nodes"),
     (["lab", "generate", "orca", "-o", "{tmp}", "--json"], "devices"),
+    (["experiment", "orca", "--out", "{tmp}", "--json"], "hours"),
+    (["experiment", "year", "--days", "1", "--time-limit", "10", "--out", "{tmp}", "--json"],
+     "totals"),
 ]
 
 LAB = ["--lab", "{file}", "--lab-instance", "{instance}"]

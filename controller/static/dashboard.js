@@ -35,13 +35,11 @@ function svgEl(tag, attrs, text) {
 // --- topology -----------------------------------------------------------------------------
 function drawTopology(topo, plan) {
   const net = topo[NW].network[0];
-  const links = net[LINK] || [];
-  const roadms = [];
-  for (const l of links) {
-    for (const n of [l.source["source-node"], l.destination["dest-node"]]) {
-      if (!roadms.includes(n)) roadms.push(n);
-    }
-  }
+  // ROADMs are the nodes with degree termination points ("deg-..."); fibres join two ROADMs
+  const roadms = net.node.filter((n) => (n[TP] || []).some((tp) => tp["tp-id"].startsWith("deg-")))
+    .map((n) => n["node-id"]);
+  const links = (net[LINK] || []).filter((l) => roadms.includes(l.source["source-node"])
+    && roadms.includes(l.destination["dest-node"]));
   const pos = {};
   const cx = 320, cy = 205, r = 165;
   roadms.forEach((n, i) => {
@@ -99,17 +97,23 @@ function drawTopology(topo, plan) {
 }
 
 // --- sites ----------------------------------------------------------------------------------
+// the plan's sites and hours: from its burden rows and its per-slot power-cap rows
+function planGrid(plan) {
+  const powerCaps = plan.caps.filter((c) => c.cap === "power");
+  const sites = [...new Set([...plan.burdens.map((b) => b.site), ...powerCaps.map((c) => c.site_or_zone)])].sort();
+  const times = new Set([...plan.burdens.map((b) => Date.parse(b.start) / 1000),
+                         ...powerCaps.map((c) => Date.parse(c.slot) / 1000)]);
+  const xs = [...times].sort((a, b) => a - b);
+  return { sites, xs };
+}
+
 function drawSites(plan) {
   const box = $("sites");
   box.replaceChildren();
-  const slots = [...new Set(plan.burdens.map((b) => b.slot))].sort((a, b) => a - b);
-  const sites = [...new Set(plan.burdens.map((b) => b.site))].sort();
-  const start = {};
-  for (const b of plan.burdens) start[b.slot] = Date.parse(b.start) / 1000;
-  const xs = slots.map((t) => start[t]);
+  const { sites, xs } = planGrid(plan);
   for (const site of sites) {
-    const power = slots.map((t) => {
-      const b = plan.burdens.find((x) => x.site === site && x.slot === t);
+    const power = xs.map((x) => {
+      const b = plan.burdens.find((r) => r.site === site && Date.parse(r.start) / 1000 === x);
       return b ? b.power_kw : 0;
     });
     const caps = plan.caps.filter((c) => c.cap === "power" && c.site_or_zone === site);
@@ -122,10 +126,11 @@ function drawSites(plan) {
     box.append(div);
     const opts = {
       title: `${site}: facility power (kW)`,
-      width: Math.max(300, box.clientWidth - 10), height: 150,
+      width: Math.max(300, box.clientWidth - 10), height: 130,
       series: [{}, { label: "power kW", stroke: "#1f77b4", fill: "rgba(31,119,180,0.15)" },
                { label: "cap kW", stroke: "#d62728", dash: [6, 4] }],
       scales: { x: { time: true } },
+      legend: { live: false },
     };
     new uPlot(opts, [xs, power, limit], div);
   }
@@ -155,20 +160,19 @@ function drawSites(plan) {
 // --- placements -------------------------------------------------------------------------------
 function drawPlacements(plan) {
   const table = $("placements");
-  const sites = [...new Set(plan.burdens.map((b) => b.site))].sort();
-  const hours = [...new Set(plan.burdens.map((b) => b.slot))].sort((a, b) => a - b);
+  const { sites, xs } = planGrid(plan);
   const count = {};
-  for (const p of plan.placements) count[`${p.site}|${p.slot}`] = (count[`${p.site}|${p.slot}`] || 0) + 1;
-  let html = "<thead><tr><th>site \\ start hour</th>";
-  for (const t of hours) {
-    const b = plan.burdens.find((x) => x.slot === t);
-    html += `<th>${b ? b.start.slice(11, 13) : t}</th>`;
+  for (const p of plan.placements) {
+    const key = `${p.site}|${Date.parse(p.start) / 1000}`;
+    count[key] = (count[key] || 0) + 1;
   }
+  let html = "<thead><tr><th>site / UTC h</th>";
+  for (const x of xs) html += `<th>${new Date(x * 1000).toISOString().slice(11, 13)}</th>`;
   html += "</tr></thead><tbody>";
   for (const s of sites) {
     html += `<tr><td>${s}</td>`;
-    for (const t of hours) {
-      const n = count[`${s}|${t}`] || 0;
+    for (const x of xs) {
+      const n = count[`${s}|${x}`] || 0;
       html += `<td class="${n ? "busy" : ""}">${n || ""}</td>`;
     }
     html += "</tr>";

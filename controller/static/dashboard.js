@@ -189,7 +189,7 @@ const KINDS = ["service-started", "discovery", "discovery-started", "device-up",
 
 function listenEvents(onPlanDone) {
   const list = $("events");
-  const src = new EventSource("events");
+  const src = new EventSource("events?since=0");  // the replay buffer, then live
   const add = (e) => {
     const li = document.createElement("li");
     li.textContent = `${new Date().toISOString().slice(11, 19)} ${e.type} ${e.data}`;

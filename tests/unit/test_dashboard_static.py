@@ -39,7 +39,7 @@ async def test_script_reads_only_the_json_api(client: TestClient[Any, Any]) -> N
     assert "http://" not in js.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in js
     fetched = set(re.findall(r"getJSON\([`\"]([a-z]+)", js)) | set(
-        re.findall(r'EventSource\("([a-z]+)"', js)
+        re.findall(r'EventSource\("([a-z]+)', js)
     )
     assert fetched == {"topology", "plans", "events"}
     lic = await (await client.get("/static/LICENSE-uPlot")).text()

@@ -37,6 +37,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -44,6 +45,7 @@ from aiohttp import web
 from optimizer.instance import Instance
 from optimizer.plan import Plan
 from topology.errors import InputError
+from topology.model import Site
 
 __all__ = [
     "MAX_EXTENDER_PRIORITY",
@@ -58,6 +60,7 @@ __all__ = [
     "pod_demand",
     "prioritize_nodes",
     "sites_from_plan",
+    "sites_from_plan_json",
 ]
 
 #: k8s.io/kube-scheduler/extender/v1 MinExtenderPriority / MaxExtenderPriority
@@ -318,6 +321,61 @@ def sites_from_plan(inst: Instance, plan: Plan, slot: int) -> dict[str, SiteNow]
                        for d in inst.dims() if (s.id, d) in inst.signal},
         )
     return out
+
+
+def sites_from_plan_json(
+    doc: Mapping[str, Any],
+    sites: Sequence[Site],
+    at: datetime,
+    intensity: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[str, SiteNow]:
+    """:func:`sites_from_plan` from a plan's JSON document (what ``fsor serve`` stores).
+
+    The slot is the plan's slot whose start is the latest at or before ``at`` (UTC);
+    power, water and carbon come from the document's ``burdens`` rows, the caps from its
+    ``caps`` rows (power per slot, water per site and day, carbon per zone and day) or,
+    when the plan has no row, the site's own ``power_cap_kw`` / ``water_cap_l_per_day``.
+    ``intensity``: site -> {dim: current signal} for the Green Score.
+    """
+    starts = sorted({str(b["start"]) for b in doc.get("burdens", [])}
+                    | {str(c["slot"]) for c in doc.get("caps", []) if c.get("cap") == "power"})
+    ts = [s for s in starts if datetime.fromisoformat(s) <= at]
+    now = ts[-1] if ts else None
+    day = now[:10] if now else at.date().isoformat()
+    region = {s.id: s.region for s in sites}
+    power: dict[str, float] = {}
+    water: dict[str, float] = {}
+    carbon: dict[str, float] = {}
+    for b in doc.get("burdens", []):
+        if str(b["start"]) == now:
+            power[b["site"]] = power.get(b["site"], 0.0) + float(b["power_kw"])
+        if str(b["start"])[:10] == day and b["site"] in region:
+            water[b["site"]] = water.get(b["site"], 0.0) + float(b["water_l"])
+            zone = region[b["site"]]
+            carbon[zone] = carbon.get(zone, 0.0) + float(b["carbon_g"])
+    limits: dict[tuple[str, str], float] = {}
+    for c in doc.get("caps", []):
+        if c.get("limit") is None:
+            continue
+        if (c["cap"] == "power" and str(c["slot"]) == now) or (
+            c["cap"] in ("water", "carbon") and str(c["slot"]) == day
+        ):
+            limits[(c["cap"], c["site_or_zone"])] = float(c["limit"])
+    return {
+        s.id: SiteNow(
+            site=s.id,
+            power_kw=power.get(s.id, 0.0),
+            power_cap_kw=limits.get(("power", s.id), s.power_cap_kw),
+            pue=s.pue,
+            water_l=water.get(s.id, 0.0),
+            water_cap_l_per_day=limits.get(("water", s.id), s.water_cap_l_per_day),
+            wue_l_per_kwh=s.wue_l_per_kwh,
+            carbon_g=carbon.get(s.region, 0.0),
+            carbon_cap_g_per_day=limits.get(("carbon", s.region)),
+            intensity=dict((intensity or {}).get(s.id, {})),
+        )
+        for s in sites
+    }
 
 
 #: the state the routes read: the extender's config and a provider of current site states

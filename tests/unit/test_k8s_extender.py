@@ -8,6 +8,7 @@ checked. The HTTP routes run on a real aiohttp server on loopback.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from controller.k8s import (
     make_app,
     prioritize_nodes,
     sites_from_plan,
+    sites_from_plan_json,
 )
 from optimizer.inputs import make_instance
 from optimizer.program import Planner
@@ -208,3 +210,19 @@ async def test_http_bad_requests(client: TestClient[Any, Any]) -> None:
     assert "Pod.spec.containers[0].resources.requests.cpu" in (await resp.json())["Error"]
     resp = await client.get("/scheduler/filter")
     assert resp.status == 405
+
+
+def test_sites_from_the_plan_json_match_the_instance_view() -> None:
+    """What fsor serve stores (the plan's JSON) gives the same site states as the Instance."""
+    inv = default_inventory()
+    inst = make_instance(inv, default_signals(), default_workloads())
+    plan = Planner(inst).solve(time_limit=30, warm=None)
+    (pl,) = plan.placements
+    direct = sites_from_plan(inst, plan, pl.slot)
+    at = inst.slots[pl.slot] + timedelta(minutes=30)
+    intensity = {k: dict(v.intensity) for k, v in direct.items()}
+    from_json = sites_from_plan_json(plan.to_json(), inv.sites, at, intensity)
+    assert from_json == direct
+    later = sites_from_plan_json(plan.to_json(), inv.sites, at + timedelta(hours=1))
+    assert later[pl.site].power_kw == 0.0  # the job ran in the slot before
+    assert later["dc-fra"].power_cap_kw == 1500.0  # the network's cap when no plan row

@@ -1,6 +1,6 @@
 """``fsor experiment year`` and ``backbone``: days as tasks, resumable, then report and plots.
 
-The tasks (:func:`optimizer.experiment_year.day_tasks`) run through
+The tasks (:func:`optimizer.analysis.experiment_year.day_tasks`) run through
 :func:`controller.experiment_runner.run_tasks` with a local process pool of
 ``--workers`` (any ``map``-like executor, e.g. Ray, fits the same slot);
 results go to ``OUT/tasks.jsonl`` as they arrive, so a second run resumes
@@ -18,10 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from controller.experiment_plots import period_figures
-from controller.experiment_report import days_markdown
+from controller.experiment_report import days_markdown, write_outputs
 from controller.experiment_runner import Executor, local_executor, run_tasks
-from optimizer.experiment_summary import summarise
-from optimizer.experiment_year import PLANNERS, SCENARIOS, day_tasks, grid_2023_dir, run_day
+from optimizer.analysis.experiment_summary import summarise
+from optimizer.analysis.experiment_year import (
+    PLANNERS,
+    SCENARIOS,
+    day_tasks,
+    grid_2023_dir,
+    run_day,
+)
 
 __all__ = ["run_backbone", "run_scenario", "run_year"]
 
@@ -39,8 +45,6 @@ def run_scenario(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run (or resume) ``scenario`` into ``out``; return the JSON document it wrote."""
-    from controller.cli_experiment import write_outputs
-
     tasks = day_tasks(scenario, seed, days, time_limit, grid_2023_dir())
     results_file = out / "tasks.jsonl"
     if fresh and results_file.exists():

@@ -42,8 +42,8 @@ from typing import Any
 
 from aiohttp import web
 
-from optimizer.instance import Instance
-from optimizer.plan import Plan
+from optimizer.inputs.instance import Instance
+from optimizer.model.plan import Plan
 from topology.errors import InputError
 from topology.model import Site
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from controller.cli import main
-from optimizer.experiment_orca import OrcaCase, orca_case
+from optimizer.analysis.experiment_orca import OrcaCase, orca_case
 
 TABLE = Path(__file__).resolve().parents[2] / "optimizer" / "data" / "orca_table_v.csv"
 DIMS = ("co2eq", "so2eq", "co", "no2", "pm25", "price", "water")

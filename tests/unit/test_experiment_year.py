@@ -12,7 +12,7 @@ import pytest
 from controller.cli import main
 from controller.experiment_runner import Task, TaskFn, load_results, run_tasks, serial_executor
 from controller.experiment_year import run_scenario
-from optimizer.experiment_year import day_instance, day_tasks, grid_2023_dir
+from optimizer.analysis.experiment_year import day_instance, day_tasks, grid_2023_dir
 
 RAN: list[str] = []
 

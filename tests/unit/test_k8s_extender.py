@@ -26,9 +26,9 @@ from controller.k8s import (
     sites_from_plan_json,
 )
 from optimizer.inputs import make_instance
-from optimizer.program import Planner
-from optimizer.signals import default_signals
-from optimizer.workloads import default_workloads
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workloads import default_workloads
+from optimizer.solve.program import Planner
 from topology.io import default_inventory
 
 # k8s.io/kube-scheduler/extender/v1 (types.go): struct fields, in declaration order

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import ncclient.transport.session as nc_session
 
 from bench.common import format_table, write_results
 from containerlab import runner
@@ -32,7 +31,12 @@ from controller.discovery import discover
 from controller.edits import LightpathIntent, intent_id
 from controller.provision import apply_intents
 from controller.seed import Seed, seed_from_lab
-from controller.session import SessionOptions, SessionPool
+from controller.session import (
+    DEFAULT_POLL_INTERVAL_S,
+    SessionOptions,
+    SessionPool,
+    set_ncclient_poll_interval,
+)
 from topology.model import ChannelGrid, Fibre, Inventory, Roadm, Transponder
 
 __all__ = [
@@ -247,14 +251,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lightpaths", type=int, nargs="*", default=[10, 100])
     p.add_argument("--repeats", type=int, default=3, help="discovery runs per mode (median)")
     p.add_argument(
-        "--tick",
+        "--poll",
         type=float,
-        help="override ncclient's polling TICK (seconds); the pool's sessions do not poll, "
-        "so only plain ncclient sessions (the lab runner's probes) see it",
+        default=DEFAULT_POLL_INTERVAL_S,
+        help="ncclient's session poll interval (seconds), set at this entry point",
     )
     args = p.parse_args(argv)
-    if args.tick is not None:
-        nc_session.TICK = args.tick
+    set_ncclient_poll_interval(args.poll)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="fsor-bench-sb-") as tmp:
         for n in args.sizes:
@@ -277,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         "speedup_bound = sequential wall / cpu_floor",
         load_average=os.getloadavg(),
         cores=CORES,
-        ncclient_tick_s=nc_session.TICK,
+        ncclient_poll_s=args.poll,
     )
     print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -141,6 +141,7 @@ def lab_from_inventory(
     transponders_per_roadm: int | None = None,
     conformance_nodes: int = 1,
     netconfd_roadms: tuple[str, ...] = (),
+    delay_ms: float | None = None,
 ) -> GeneratedLab:
     """Build a lab from ``inv``.
 
@@ -311,7 +312,10 @@ def lab_from_inventory(
         "name": name,
         "mgmt": {"network": f"fsor-{name}", "ipv4-subnet": str(subnet)},
         "topology": {
-            "defaults": {"env": {"FSOR_USERNAME": "admin", "FSOR_PASSWORD": "admin"}},
+            "defaults": {
+                "env": {"FSOR_USERNAME": "admin", "FSOR_PASSWORD": "admin"},
+                **({"labels": {"fsor.delay-ms": f"{delay_ms:g}"}} if delay_ms is not None else {}),
+            },
             "nodes": clab_nodes,
             "links": links,
         },

@@ -1,7 +1,8 @@
 """``fsor lab``: bring containerlab topologies up as real NETCONF devices, without Docker.
 
 ``fsor lab up FILE [--backend netns|loopback] [--json]``, ``fsor lab down FILE``,
-``fsor lab status FILE [--json]`` and ``fsor lab generate SOURCE -o DIR``.
+``fsor lab status FILE [--json]``, ``fsor lab inject FILE NODE EVENT TARGET`` and
+``fsor lab generate SOURCE -o DIR``.
 """
 
 from __future__ import annotations
@@ -109,6 +110,21 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inject(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from controller.lab_inject import inject
+
+    done = asyncio.run(inject(args.file, args.node, args.event, args.target, args.name))
+    if args.json:
+        print(json.dumps({"injected": done}))
+    else:
+        for d in done:
+            state = "ok" if d["ok"] else f"not injected: {d['reason']}"
+            print(f"{d['node']}: {d['event']} {d['target']}: {state}")
+    return 0 if any(d["ok"] for d in done) else 1
+
+
 def register(subparsers: Any) -> None:
     """Add ``fsor lab`` and its subcommands."""
     lab = subparsers.add_parser("lab", help="bring containerlab topologies up/down without Docker")
@@ -134,6 +150,19 @@ def register(subparsers: Any) -> None:
     common(status)
     status.add_argument("--no-probe", action="store_true", help="do not re-check NETCONF hellos")
     status.set_defaults(handler=_status)
+
+    from containerlab.device.events import EVENTS
+
+    inj = sub.add_parser(
+        "inject",
+        help="make a lab device behave as if a fault happened (port/fibre down, alarm, LOS)",
+        description="Send the lab-only inject-event RPC; fibre-down/-up also hit the link peer.",
+    )
+    common(inj)
+    inj.add_argument("node", metavar="NODE", help="lab node name")
+    inj.add_argument("event", metavar="EVENT", choices=list(EVENTS), help=", ".join(EVENTS))
+    inj.add_argument("target", metavar="TARGET", help="port, amplifier or optical-channel name")
+    inj.set_defaults(handler=_inject)
 
     gen = sub.add_parser("generate", help="write a lab from a network (ORCA, GNPy, topohub)")
     gen.add_argument(

@@ -65,21 +65,25 @@ log = logging.getLogger("fsor.session")
 DEFAULT_POLL_INTERVAL_S = 0.01
 
 
-def set_ncclient_poll_interval(seconds: float = DEFAULT_POLL_INTERVAL_S) -> float:
-    """Set ncclient's process-wide session poll interval (``TICK``); return the old value.
+def set_ncclient_poll_interval(seconds: float = DEFAULT_POLL_INTERVAL_S) -> float | None:
+    """Set ncclient's process-wide session poll interval (``TICK``); return the old value
+    (None, with a warning, on an ncclient without ``ncclient.transport.session.TICK``).
 
     ncclient has no per-session setting for it; this is the one place fsor writes it, and only
     fsor's own entry points call it (never an import). A library user who embeds
     :class:`SessionPool` keeps ncclient's default unless they call this themselves.
 
     >>> old = set_ncclient_poll_interval(0.02)
-    >>> set_ncclient_poll_interval(old)
+    >>> set_ncclient_poll_interval(old or 0.1)
     0.02
     """
     if not seconds > 0:
         raise InputError("ncclient", "poll interval", seconds, "expected seconds > 0")
     from ncclient.transport import session as nc_session
 
+    if not hasattr(nc_session, "TICK"):  # moved or gone: leave ncclient's polling as it is
+        log.warning("ncclient has no transport.session.TICK: its poll interval is unchanged")
+        return None
     old = float(nc_session.TICK)
     nc_session.TICK = seconds
     return old

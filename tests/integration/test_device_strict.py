@@ -54,6 +54,12 @@ def server(tmp_path: Path) -> Iterator[DeviceServer]:
         srv.shutdown()
 
 
+def xp(el: etree._Element, path: str) -> list[Any]:
+    found = el.xpath(path, namespaces=NS)
+    assert isinstance(found, list)
+    return found
+
+
 def connect(srv: DeviceServer) -> Any:
     return manager.connect(
         host="127.0.0.1",
@@ -98,12 +104,10 @@ def test_xpath_predicates_positions_and_prefixes(server: DeviceServer) -> None:
         first = etree.fromstring(
             m.get(filter=("xpath", (NS, "/p:components/p:component[1]/p:name"))).data_xml.encode()
         )
-        names = first.xpath("//p:component/p:name/text()", namespaces=NS)
+        names = xp(first, "//p:component/p:name/text()")
         assert len(names) == 1
         last = m.get(filter=("xpath", (NS, "/p:components/p:component[last()]/p:name")))
-        assert names != etree.fromstring(last.data_xml.encode()).xpath(
-            "//p:component/p:name/text()", namespaces=NS
-        )
+        assert names != xp(etree.fromstring(last.data_xml.encode()), "//p:component/p:name/text()")
         with pytest.raises(RPCError) as err:  # an undeclared prefix is an error, not ignored
             m.get(filter=("xpath", ({"p": PLAT}, "/q:components")))
         assert err.value.tag == "invalid-value" and "filter" in err.value.path
@@ -124,7 +128,7 @@ def test_every_rpc_error_has_a_qualified_path_and_error_info(server: DeviceServe
         ]
         for call in calls:
             with pytest.raises(RPCError) as err:
-                call()
+                call()  # type: ignore[no-untyped-call]
             errors.append(err.value)
     for e in errors:
         assert e.path and e.path.startswith("/"), (e.tag, e.path)
@@ -157,9 +161,9 @@ def test_notifications_for_commits_and_injected_events(server: DeviceServer) -> 
         # interleave: the subscribed session still answers RPCs
         assert watcher.get_config(source="running").ok
         before = watcher.get(filter=("xpath", (NS, "/l:lldp"))).data_xml
-        port = etree.fromstring(before.encode()).xpath(
-            "//l:interface[l:neighbors]/l:name/text()", namespaces=NS
-        )[0]
+        port = str(
+            xp(etree.fromstring(before.encode()), "//l:interface[l:neighbors]/l:name/text()")[0]
+        )
         actor.dispatch(etree.fromstring(INJECT.format(event="fibre-down", target=port)))
         ev = take(watcher)
         body = ev.find(f"{{{EVENTS_NS}}}port-oper-status")
@@ -168,9 +172,7 @@ def test_notifications_for_commits_and_injected_events(server: DeviceServer) -> 
         assert body.findtext(f"{{{EVENTS_NS}}}oper-status") == "down"
         assert body.findtext(f"{{{EVENTS_NS}}}cause") == "fibre"
         after = watcher.get(filter=("xpath", (NS, "/l:lldp"))).data_xml
-        peers = etree.fromstring(after.encode()).xpath(
-            f"//l:interface[l:name='{port}']/l:neighbors", namespaces=NS
-        )
+        peers = xp(etree.fromstring(after.encode()), f"//l:interface[l:name='{port}']/l:neighbors")
         assert not peers  # the cut fibre's neighbour is gone
         actor.dispatch(etree.fromstring(INJECT.format(event="fibre-up", target=port)))
         assert take(watcher).findtext(f".//{{{EVENTS_NS}}}oper-status") == "up"

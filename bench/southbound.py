@@ -264,14 +264,16 @@ def ring_intents(k: int, count: int) -> list[LightpathIntent]:
 
 async def _push(clab: Path, inst: str, k: int, count: int) -> dict[str, Any]:
     seed = seed_from_lab(clab, inst)
+    pids = device_pids(inst)
     opts = SessionOptions(known_hosts=seed.known_hosts, rpc_timeout_s=300.0)
     async with SessionPool([d.endpoint for d in seed.devices], opts) as pool:
         found = await discover(seed, opts, pool=pool, device_timeout_s=120.0)
         unreachable = [d.id for d in found.devices if not d.reachable]
         intents = ring_intents(k, count)
-        c0, t0 = time.process_time(), time.perf_counter()
+        d0, c0, t0 = cpu_seconds(pids), time.process_time(), time.perf_counter()
         res = await apply_intents(pool, found, intents, confirm_timeout_s=600)
         push, cpu = time.perf_counter() - t0, time.process_time() - c0
+        dev_cpu = cpu_seconds(pids) - d0
         again = await apply_intents(pool, found, intents, confirm_timeout_s=600)
     return {
         "bench": "push",
@@ -281,6 +283,8 @@ async def _push(clab: Path, inst: str, k: int, count: int) -> dict[str, Any]:
         "devices_changed": len(res.changed),
         "push_s": push,
         "client_cpu_s": cpu,
+        "devices_cpu_s": dev_cpu,
+        "cpu_floor_s": (cpu + dev_cpu) / CORES,
         "timings": {k2: round(v, 3) for k2, v in res.timings.items()},
         "reapply_changes": len(again.changed),
     }

@@ -84,6 +84,9 @@ class DeviceEngine:
         self._locks: dict[str, int] = {}
         self._pending: _Pending | None = None
         self._generation = 0
+        #: the candidate tree last validated by an edit (object identity): a commit of an
+        #: unchanged candidate need not validate it again (every change replaces the tree)
+        self._validated: etree._Element | None = None
         self.on_change: Callable[[], None] | None = None
         #: called with every event (config change, injected fault), under the engine lock
         self.listeners: list[Callable[[DeviceEvent], None]] = []
@@ -218,7 +221,7 @@ class DeviceEngine:
                 new = apply_edit(self.candidate, edit, default_operation)
             except EditError as exc:
                 raise RpcFault(exc.tag, exc.message, exc.path) from exc
-            self.candidate = self._checked(new)
+            self.candidate = self._validated = self._checked(new)
 
     def validate(self, source: str | etree._Element) -> None:
         """Validate a datastore or a ``<config>`` element."""
@@ -252,7 +255,8 @@ class DeviceEngine:
             pending = self._pending
             if pending is not None:
                 self._check_owner(pending, session, persist_id, "commit")
-            self._checked(copy.deepcopy(self.candidate))
+            if self._validated is not self.candidate:
+                self._checked(copy.deepcopy(self.candidate))
             if not confirmed:
                 if pending is not None:
                     pending.timer.cancel()

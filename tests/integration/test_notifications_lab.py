@@ -22,7 +22,7 @@ from containerlab.generate import lab_from_inventory, write_lab
 from controller.cli import main
 from controller.discovery import discover
 from controller.edits import LightpathIntent, intent_id
-from controller.live import LiveNetwork
+from controller.live import LiveNetwork, fibre_ports
 from controller.notifications import DeviceEvent, EventStream
 from controller.provision import apply_intents
 from controller.seed import seed_from_lab
@@ -91,7 +91,7 @@ def test_fibre_cut_reaches_the_controller_and_puts_the_lightpath_at_risk(
                 port = next(
                     p.port
                     for p, fid in sorted(
-                        live._ports.items(), key=lambda x: (x[0].device, x[0].port)
+                        fibre_ports(live.discovery).items(), key=lambda x: (x[0].device, x[0].port)
                     )
                     if fid == f0.id and p.device == "r0"
                 )

@@ -51,6 +51,9 @@ ON_LAB: list[tuple[list[str], str]] = [
     (["discover", *LAB, "--json"], "devices"),
     (["apply", "{plan}", *LAB, "--dry-run", "--json"], "dry_run"),
     (["lab", "status", "{file}", "--name", "{instance}", "--json"], "nodes"),
+    # an already-up port told to come up: the RPC and the report, no change to the lab
+    (["lab", "inject", "{file}", "--name", "{instance}", "roadm-fra", "port-up", "eth1", "--json"],
+     "injected"),
 ]
 
 #: covered elsewhere with the same one-document check (command path -> where)

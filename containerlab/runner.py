@@ -29,7 +29,7 @@ from typing import Any
 
 from containerlab import nodes as launch
 from containerlab.backends import LabBusyError, LabError, loopback, netns, probe
-from containerlab.clab import Lab, load, metadata_path
+from containerlab.clab import Lab, find_metadata, load
 from containerlab.status import (
     LabStatus,
     NodeStatus,
@@ -183,7 +183,7 @@ def up(
         else {n.name: NETCONF_PORT for n in lab.nodes}
     )
     host_key, pub = launch.make_host_key(sdir)
-    meta = metadata_path(lab.path, lab.name)
+    meta = find_metadata(lab)
     doc: dict[str, Any] = {
         "version": 1,
         "lab": lab.name,
@@ -192,7 +192,7 @@ def up(
         "backend": chosen,
         "phase": "starting",
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "metadata": str(meta) if meta.exists() else None,
+        "metadata": str(meta) if meta is not None else None,
         "host_key": str(host_key),
         "known_hosts": str(sdir / "known_hosts"),
         "mgmt": {

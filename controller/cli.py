@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "controller.cli_lab",
     "controller.cli_discover",
     "controller.cli_apply",
+    "controller.cli_history",
+    "controller.cli_validate",
     "controller.cli_demo",
 )
 

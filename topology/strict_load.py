@@ -89,7 +89,8 @@ def load_yaml(text: str, source: str) -> Any:
         loader._fsor_root = root  # type: ignore[attr-defined]
         return None if root is None else loader.construct_document(root)
     except yaml.YAMLError as exc:
-        raise InputError(source, "file", source, f"expected valid YAML ({exc})") from exc
+        where = str(exc).splitlines()[0][:120]
+        raise InputError(source, "document", where, "expected valid YAML/JSON") from None
     finally:
         loader.dispose()
 
@@ -108,7 +109,7 @@ def load_json(text: str, source: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=pairs)
     except ValueError as exc:
-        raise InputError(source, "file", source, f"expected valid JSON ({exc})") from exc
+        raise InputError(source, "document", str(exc)[:120], "expected valid YAML/JSON") from None
 
 
 def load_text(text: str, source: str) -> Any:

@@ -18,7 +18,13 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from controller.cli_plan_live import add_live_arguments, fill_report, live_inventory, refuse_fills
+from controller.cli_plan_live import (
+    add_live_arguments,
+    check_magnitudes,
+    fill_report,
+    live_inventory,
+    refuse_fills,
+)
 from optimizer.caps import Caps, Scales, Weights, load_caps, load_scales, load_weights
 from optimizer.inputs import make_instance
 from optimizer.instance import Instance
@@ -177,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--mip-gap", "mip_gap", args.mip_gap, "expected a gap in [0, 1)")
     inventory, signals, workloads, caps, weights, scales = _inputs(args)
     refuse_fills(args, signals)
+    check_magnitudes(workloads, inventory)
     inst = make_instance(inventory, signals, workloads, caps, weights, scales, k=args.k)
     if args.uncertainty is not None and not args.uncertainty >= 0:
         raise InputError("--uncertainty", "uncertainty", args.uncertainty, "expected R >= 0")

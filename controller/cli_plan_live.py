@@ -11,12 +11,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 
 from optimizer.signal_series import Signals
+from optimizer.workload_types import Workload
 from topology.errors import FsorError, InputError
 from topology.model import Inventory
 
-__all__ = ["add_live_arguments", "fill_report", "live_inventory", "refuse_fills"]
+__all__ = [
+    "MAX_SITE_KW",
+    "add_live_arguments",
+    "check_magnitudes",
+    "fill_report",
+    "live_inventory",
+    "refuse_fills",
+]
+
+#: the largest power one site may draw when the network gives no cap (10 GW: more than
+#: any data centre campus); a workload needing more in one interval is an input error
+MAX_SITE_KW = 1.0e7
 
 
 def add_live_arguments(p: argparse.ArgumentParser) -> None:
@@ -75,3 +88,25 @@ def fill_report(signals: Signals) -> list[str]:
         f"  filled {len(signals.filled)} missing signal values ({signals.missing_policy}): {parts}"
         " (--strict refuses)"
     ]
+
+
+def check_magnitudes(workloads: Sequence[Workload], inventory: Inventory) -> None:
+    """Refuse a workload no data centre could ever run (above :data:`MAX_SITE_KW`).
+
+    Such inputs (a 1e15 kWh job) otherwise reach the solver as numbers it cannot scale.
+    One merely above the network's caps is planned: the answer is an infeasible plan
+    with its diagnosis (which cap must move, by how much).
+    """
+    del inventory  # above a site's cap but plausible is an answer (infeasible + diagnosis)
+    limit = MAX_SITE_KW
+    for i, w in enumerate(workloads):
+        hours = w.interval_s / 3600.0
+        peak = max(w.profile_kwh, default=0.0) / hours if hours > 0 else float("inf")
+        if peak > limit:
+            raise InputError(
+                w.source,
+                f"workloads[{i}].energy_kwh",
+                w.energy_kwh,
+                f"expected a workload a site can run: it needs {peak:.4g} kW in one interval, "
+                f"above {limit:.4g} kW, more than any data centre draws",
+            )

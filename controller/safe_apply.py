@@ -89,7 +89,6 @@ def check_static(
     check_ranges(intents, opts.source, confirm_timeout_s=None)
     check_ranges([], "--confirm-timeout", confirm_timeout_s=opts.confirm_timeout_s)
     check_grid(intents, opts.source, _band(discovery))
-    check_spectrum(intents, opts.source)
     down = _unreachable(discovery)
     for it in intents:
         for dev in (*it.transponders, *it.path):
@@ -101,6 +100,7 @@ def check_static(
     check_paths(
         intents, opts.source, fibres=fibres, attached={t.id: t.roadm for t in inv.transponders}
     )
+    check_spectrum(intents, opts.source)
 
 
 def _unreachable(discovery: DiscoveryResult) -> dict[str, str]:

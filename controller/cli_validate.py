@@ -122,8 +122,11 @@ def _weights(path: str) -> str:
 def _signals(path: str) -> str:
     from optimizer.signals import load_signals
 
-    sig = load_signals(path, policy="error")
-    return f"signals: {type(sig).__name__} ok"
+    sig = load_signals(path)
+    return (
+        f"signals: {len(sig.regions)} regions, {len(sig.slots)} slots, "
+        f"{len(sig.filled)} missing values (filled by ffill; `fsor plan --strict` refuses)"
+    )
 
 
 CHECKS: dict[str, Callable[[str], str]] = {

@@ -16,6 +16,8 @@ topology.errors.InputError: plan.json: lightpaths[0].power_dbm: expected a numbe
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -25,7 +27,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from topology.errors import InputError
 from topology.strict_load import load_text
 
-__all__ = ["KINDS", "DevicesDoc", "LightpathDoc", "PlanDoc", "load", "parse"]
+__all__ = [
+    "KINDS",
+    "LOADER_KINDS",
+    "render_formats",
+    "DevicesDoc",
+    "LightpathDoc",
+    "PlanDoc",
+    "load",
+    "parse",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -111,6 +122,16 @@ class DevicesDoc(_Strict):
 KINDS: dict[str, tuple[type[BaseModel], str]] = {
     "plan": (PlanDoc, "plan.json"),
     "devices": (DevicesDoc, "devices.yaml"),
+}
+
+
+#: kinds whose loaders are their schema: kind -> (loader, example file under examples/)
+LOADER_KINDS: dict[str, tuple[str, str]] = {
+    "clab": ("containerlab.clab.load", "lab.clab.yml"),
+    "workloads": ("optimizer.workloads.load_workloads", "workloads.yaml"),
+    "caps": ("optimizer.caps.load_caps", "caps.yaml"),
+    "weights": ("optimizer.caps.load_weights", "weights.yaml"),
+    "signals": ("optimizer.signals.load_signals", "signals.csv"),
 }
 
 
@@ -215,6 +236,17 @@ def render_formats() -> str:
         out += _table(model.__name__, schema)
         for name, sub in schema.get("$defs", {}).items():
             out += _table(name, sub)
+    out += ["## Kinds checked by their loaders", ""]
+    out += [
+        "These kinds are parsed by the loaders that use them (duplicate keys refused, values"
+        " range-checked, errors name file/field/value); their documented layouts follow.",
+        "",
+    ]
+    for kind, (func, example) in LOADER_KINDS.items():
+        module, name = func.rsplit(".", 1)
+        doc = inspect.getdoc(getattr(importlib.import_module(module), name)) or ""
+        out += [f"### `{kind}`", "", f"Example: [`examples/{example}`](../examples/{example}).", ""]
+        out += [f"From `{func}`:", "", "```text", doc.strip(), "```", ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -42,8 +42,8 @@ __all__ = [
     "Lab",
     "Link",
     "Node",
-    "load",
     "find_metadata",
+    "load",
     "metadata_path",
     "parse",
 ]

@@ -30,12 +30,12 @@ from topology.strict_load import load_text
 __all__ = [
     "KINDS",
     "LOADER_KINDS",
-    "render_formats",
     "DevicesDoc",
     "LightpathDoc",
     "PlanDoc",
     "load",
     "parse",
+    "render_formats",
 ]
 
 M = TypeVar("M", bound=BaseModel)

@@ -70,7 +70,12 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def apply_options(args: argparse.Namespace, source: str, plan_digest: str | None) -> ApplyOptions:
+def apply_options(
+    args: argparse.Namespace,
+    source: str,
+    plan_digest: str | None,
+    planned: frozenset[str] = frozenset(),
+) -> ApplyOptions:
     """The :class:`ApplyOptions` the arguments ask for (range-checked)."""
     check_ranges([], "--confirm-timeout", confirm_timeout_s=args.confirm_timeout)
     if not 0 <= args.lock_wait <= 3600:
@@ -87,6 +92,7 @@ def apply_options(args: argparse.Namespace, source: str, plan_digest: str | None
         yes=getattr(args, "yes", False),
         lock_wait_s=args.lock_wait,
         plan_digest=plan_digest,
+        planned=planned,
     )
 
 
@@ -105,7 +111,8 @@ async def apply_plan_file(
     doc, plan_digest = _read(args.plan)
     plan = parse_plan(doc, args.plan)
     lps = lightpaths_of_slot(plan, args.plan, slot=args.slot, at=args.at)
-    opts = apply_options(args, args.plan, plan_digest)
+    every = intents(plan.lightpaths, [("", "")] * len(plan.lightpaths))
+    opts = apply_options(args, args.plan, plan_digest, frozenset(i.id for i in every))
     check_knobs(power_dbm=args.power_dbm, width_ghz=args.width_ghz, mode=args.mode)
     seed = seed_from_args(args)
     sopts = options_from_args(args, seed)

@@ -10,7 +10,8 @@ The order is the safety argument:
    read: a concurrent apply cannot slip between the read and the edit;
 4. lightpaths on the devices that the intents drop are removals: any removal with an
    unreachable managed device aborts (it may hold a part of them), and more removals
-   than ``allow_removals`` need ``yes``;
+   than ``allow_removals`` need ``yes`` -- except those the plan itself ends (lightpaths
+   of its other slots, ``planned``);
 5. spectrum is checked against what the devices carry; every per-device payload is
    checked against the YANG models;
 6. the edits go out as one confirmed-commit transaction (:func:`controller.provision.transact`),
@@ -69,6 +70,8 @@ class ApplyOptions:
     lock_wait_s: float = 60.0
     who: str = field(default_factory=getpass.getuser)
     plan_digest: str | None = None
+    #: lightpath ids the plan itself ends (those of its other slots): removed without consent
+    planned: frozenset[str] = frozenset()
 
 
 def _band(discovery: DiscoveryResult) -> tuple[int, int]:
@@ -228,14 +231,15 @@ async def apply_safely(
                 f"are unreachable ({', '.join(sorted(down))}): they may hold parts of them; "
                 "nothing changed",
             )
-        if len(removals) > opts.allow_removals and not opts.yes:
+        unplanned = [r for r in removals if r not in opts.planned]
+        if len(unplanned) > opts.allow_removals and not opts.yes:
             raise InputError(
                 opts.source,
                 "lightpaths",
-                removals,
+                unplanned,
                 f"expected no more than {opts.allow_removals} removals; this plan drops "
-                f"{len(removals)} lightpaths the devices carry (pass --allow-removals "
-                f"{len(removals)} or --yes to remove them)",
+                f"{len(unplanned)} lightpaths the devices carry that it does not schedule "
+                f"(pass --allow-removals {len(unplanned)} or --yes to remove them)",
             )
         nbrs, passthrough = discovery.neighbours(), discovery.passthrough()
         roadms = {r.id for r in discovery.inventory.roadms}

@@ -101,14 +101,15 @@ def _read(path: str) -> tuple[Any, str]:
         text = Path(path).read_text()
     except OSError as exc:
         raise InputError(path, "file", path, f"expected a readable JSON plan ({exc})") from exc
-    return load_json(text, path), digest(text)
+    return load_json(text, path), text
 
 
 async def apply_plan_file(
     args: argparse.Namespace,
 ) -> tuple[ApplyResult, list[dict[str, Any]], int | None]:
     """Check the plan, discover, apply one slot; the result, unreachable devices, tx id."""
-    doc, plan_digest = _read(args.plan)
+    doc, text = _read(args.plan)
+    plan_digest = digest(text)
     plan = parse_plan(doc, args.plan)
     lps = lightpaths_of_slot(plan, args.plan, slot=args.slot, at=args.at)
     every = intents(plan.lightpaths, [("", "")] * len(plan.lightpaths))
@@ -130,6 +131,8 @@ async def apply_plan_file(
             mode=args.mode,
         )
         store = None if opts.dry_run else Store(default_store_path(args.store))
+        if store is not None:
+            store.audit(opts.who, f"apply {args.plan}", text)
         try:
             result, tid = await apply_safely(pool, found, its, opts, store)
         finally:

@@ -62,6 +62,8 @@ async def _rollback(args: argparse.Namespace) -> Any:
     sopts = options_from_args(args, seed)
     opts = apply_options(args, f"rollback {args.id}", None)
     with Store(default_store_path(args.store)) as store:
+        if not opts.dry_run:
+            store.audit(opts.who, f"rollback {args.id}")
         async with SessionPool([d.endpoint for d in seed.devices], sopts) as pool:
             found = await discover(seed, sopts, pool=pool)
             down = [d.to_json() for d in found.devices if not d.reachable]

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "controller.cli_discover",
     "controller.cli_apply",
     "controller.cli_demo",
+    "controller.cli_serve",
 )
 
 log = logging.getLogger("fsor")

@@ -24,7 +24,7 @@ from controller.service.config import Token
 __all__ = ["SAFE_METHODS", "WHO", "auth_middleware", "who"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-WHO = "fsor.who"
+WHO = web.RequestKey("fsor.who", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 

@@ -120,12 +120,17 @@ class Inputs:
             self.signals = default_signals(cfg.date or "2025-07-01", policy=cfg.policy)
             self.signals_source = "ORCA Table V (embedded)"
         if store.state("workloads_seeded") is None:
-            path = cfg.workloads or str(DATA_DIR / "default_workloads.yaml")
-            source, doc = read_document(path)
-            items = doc.get("workloads") if isinstance(doc, Mapping) else doc
-            workloads_from_dict({"workloads": items}, source)  # refuse a bad file at start
-            store.put_workloads(list(items or ()), "config")
-            store.set_state("workloads_seeded", {"source": source})
+            # the configured workloads, else ORCA's job on the default network, else none
+            path = cfg.workloads or (
+                str(DATA_DIR / "default_workloads.yaml") if cfg.network == "default" else ""
+            )
+            items: list[Any] = []
+            if path:
+                source, doc = read_document(path)
+                items = list((doc.get("workloads") if isinstance(doc, Mapping) else doc) or ())
+                workloads_from_dict({"workloads": items}, source)  # refuse a bad file at start
+            store.put_workloads(items, "config")
+            store.set_state("workloads_seeded", {"source": path or "none"})
         caps_doc = store.state("caps")
         if caps_doc is None and cfg.caps:
             source, raw = read_document(cfg.caps)

@@ -55,17 +55,24 @@ class SolveRequest:
 
 
 def structure_key(req: SolveRequest) -> str:
-    """What must be equal for a compiled planner to be re-used (parameters may differ)."""
-    import hashlib
+    """What must be equal for a compiled planner to be re-used (parameters may differ).
 
+    Channel occupancy is a parameter of the program, so it is left out: a re-discovery that
+    only sees channels lit (e.g. by the service's own push) still re-plans warm.
+    """
+    import hashlib
+    from dataclasses import replace
+
+    inv = replace(
+        req.inventory, fibres=tuple(replace(f, occupied=frozenset()) for f in req.inventory.fibres)
+    )
     parts = (
-        req.inventory,
+        inv,
         req.workloads,
         req.caps,
         req.signals.slots,
         req.signals.slot_hours,
-        tuple(sorted({r for r, _ in req.signals.data})),
-        tuple(sorted({d for _, d in req.signals.data})),
+        tuple(sorted(req.signals.data)),
     )
     return hashlib.sha256(pickle.dumps(parts)).hexdigest()[:16]
 

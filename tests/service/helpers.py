@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -84,8 +84,6 @@ async def served(
         await server.close()  # graceful: stops jobs, ends the SSE stream, closes the store
         if s._reader is not None:
             s._reader.cancel()
-            try:
+            with suppress(asyncio.CancelledError, aiohttp.ClientError):
                 await s._reader
-            except (asyncio.CancelledError, aiohttp.ClientError):
-                pass
         await http.close()

@@ -4,6 +4,7 @@ diff pushed. Nothing mocked: device state is read back over separate NETCONF ses
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -103,7 +104,7 @@ async def test_device_killed_gives_an_event_and_a_replan_around_it(
     st = lab(labs_dir / "orca.clab.yml")
     async with served(lab_cfg(tmp_path, st, rediscover_s=1.0)) as s:
         await ready(s)
-        _, out = await plan_and_apply(s)
+        _, _out = await plan_and_apply(s)
         tx = await last_transaction(s)
         path = tx["diff"]["intents"][0]["path"]
         victim = path[1] if len(path) > 2 else path[0]
@@ -147,10 +148,8 @@ def dirtier(region: str, factor: float) -> str:
     for row in rows[1:]:
         if row and row[head.index("region")] == region:
             for i in numeric:
-                try:
+                with contextlib.suppress(ValueError, IndexError):
                     row[i] = repr(float(row[i]) * factor)
-                except (ValueError, IndexError):
-                    pass
         w.writerow(row)
     return out.getvalue()
 

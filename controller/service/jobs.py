@@ -201,6 +201,7 @@ class JobQueue:
         def progress(item: Mapping[str, Any]) -> None:
             data = {**item, "elapsed_s": round(time.perf_counter() - t0, 3)}
             self._progress(job, data)
+            self.store.save_job(job)  # a few phases per job: GET /plans/{id} shows them
             self.bus.publish("plan-progress", {"job": job["id"], **data})
 
         progress({"phase": "started"})

@@ -104,11 +104,29 @@ def evaluate(inst: Any, plan_doc: Mapping[str, Any]) -> dict[str, Any]:
     return {"objective": objective, "violated": broken, "comparable": True}
 
 
+def _exit_with_parent() -> None:  # pragma: no cover - runs in the worker process
+    """Stop this process when the service dies (even by SIGKILL): no orphaned solves."""
+    import os
+    import threading
+    from multiprocessing.connection import wait
+
+    parent = mp.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="fsor-parent-watch", daemon=True).start()
+
+
 def _child(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
     """The worker's loop: one request at a time, planners cached by structure."""
     from optimizer.inputs import make_instance
     from optimizer.program import Planner
 
+    _exit_with_parent()
     planners: OrderedDict[str, Any] = OrderedDict()
     conn.send(("ready", {}))
     while True:

@@ -7,6 +7,7 @@ the devices (read back; the store says they reverted). SIGTERM stops it cleanly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -193,7 +194,7 @@ async def test_kill9_between_commit_and_confirm_is_reconciled(
     a = Server(tmp_path, *args, "--pause-before-confirm-s", "60")
     servers.append(a)
     await a.ready()
-    status, acc = await send("POST", a.url + "/plans", {"time_limit_s": 20})
+    _status, acc = await send("POST", a.url + "/plans", {"time_limit_s": 20})
     for _ in range(600):
         job = await get(f"{a.url}/plans/{acc['id']}")
         if job["status"] == "succeeded":
@@ -212,10 +213,8 @@ async def test_kill9_between_commit_and_confirm_is_reconciled(
         a.kill9()  # committed on the devices, not confirmed
         for t in (reader, apply):
             t.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, aiohttp.ClientError):
                 await t
-            except (asyncio.CancelledError, aiohttp.ClientError):
-                pass
     tid = next(e for e in events if e["kind"] == "apply-committed")["data"]["transaction"]
 
     b = Server(tmp_path, *args)

@@ -389,7 +389,7 @@ class Planner(WarmStarts):
 
         t0 = time.perf_counter()
         if self._hm is None:
-            self._hm = load(self.form.problem, threads=1)
+            self._hm = load(self.form.problem)
         else:
             self._hm.update(self.form.problem)
         hm = self._hm

@@ -35,6 +35,7 @@ from controller.service.openapi import Route, document
 from controller.service.push import reconcile
 from controller.service.storage import SqliteServiceStore
 from controller.service.worker import SolveRequest, SolveWorker
+from controller.store import default_store_path
 
 __all__ = ["SERVICE", "Extension", "Service", "init"]
 
@@ -43,13 +44,8 @@ Extension = Callable[[web.Application], Iterable[Route] | None]
 
 
 def _store_path(cfg: ServiceConfig) -> str:
-    if cfg.store:
-        return cfg.store
-    import os
-    from pathlib import Path
-
-    state = os.environ.get("XDG_STATE_HOME") or str(Path("~/.local/state").expanduser())
-    return str(Path(state) / "fsor" / "fsor.sqlite")
+    """``--store`` → ``FSOR_STORE`` → ``$XDG_STATE_HOME/fsor/fsor.sqlite``."""
+    return str(default_store_path(cfg.store or None))
 
 
 def build_service(cfg: ServiceConfig) -> Service:
@@ -107,7 +103,7 @@ async def _first_discovery(svc: Service) -> None:
             await asyncio.sleep(2)
     svc.ready["discovery"] = True
     devices = svc.devices
-    if svc.store.transactions(limit=1, outcome="running"):
+    if svc.store.transaction_docs(limit=1, outcome="running"):
 
         def say(kind: str, data: dict[str, Any]) -> None:
             svc.bus.publish(kind, data)

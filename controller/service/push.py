@@ -164,7 +164,7 @@ async def reconcile(
 ) -> list[dict[str, Any]]:
     """Settle transactions a previous process left ``running`` (see the module docstring)."""
     out = []
-    for tx in store.transactions(limit=1000, outcome="running"):
+    for tx in store.transaction_docs(limit=1000, outcome="running"):
         diff = tx["diff"] or {}
         deadline = float(diff.get("started_epoch", 0)) + float(diff.get("confirm_timeout_s", 0))
         wait = deadline + 1.0 - time.time()

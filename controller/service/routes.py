@@ -225,7 +225,7 @@ async def apply_plan(request: web.Request) -> web.Response:
 
 async def get_transactions(request: web.Request) -> web.Response:
     limit = _int(request, "limit", 50, 1, 1000)
-    return web.json_response({"transactions": _svc(request).store.transactions(limit or 50)})
+    return web.json_response({"transactions": _svc(request).store.transaction_docs(limit or 50)})
 
 
 # -- events, health, metrics, the document ------------------------------------------------

@@ -171,6 +171,7 @@ class TransactionOut(BaseModel):
     device_outcomes: dict[str, str]
     diff: Any = None
     plan_digest: str | None = None
+    rollback_of: int | None = None
 
 
 class TransactionsOut(BaseModel):

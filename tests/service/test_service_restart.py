@@ -172,7 +172,7 @@ async def test_kill9_requeues_the_running_job_and_keeps_what_was_acknowledged(
         time.sleep(0.05)
     assert not any(Path(f"/proc/{p}").exists() for p in kids), stop_s
     st = SqliteServiceStore(tmp_path / "fsor.sqlite")
-    audit = [e["action"] for e in st.audit_entries(1000)]
+    audit = [e.action for e in st.audit_entries(1000)]
     st.close()
     assert any("interrupted; re-queued" in a for a in audit)
 
@@ -226,7 +226,7 @@ async def test_kill9_between_commit_and_confirm_is_reconciled(
     assert not await devices_hold(st, tx["diff"]["intents"])
     assert await devices_hold(st, [])  # the devices are back where they were: no lightpath
     st_ = SqliteServiceStore(tmp_path / "fsor.sqlite")
-    audit = [e["action"] for e in st_.audit_entries(100)]
+    audit = [e.action for e in st_.audit_entries(100)]
     st_.close()
     assert f"reconciled transaction {tid}: devices reverted" in audit
     log = json.dumps(await get(b.url + "/devices"))

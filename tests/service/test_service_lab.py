@@ -4,9 +4,6 @@ diff pushed. Nothing mocked: device state is read back over separate NETCONF ses
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
 import os
 import signal
 from pathlib import Path
@@ -14,13 +11,13 @@ from typing import Any
 
 import pytest
 
+from bench.api import dirtier
 from containerlab.status import LabStatus
 from controller.discovery import discover
 from controller.seed import seed_from_lab
 from controller.service.config import ServiceConfig
 from controller.service.push import held, intents_of
 from controller.session import SessionOptions, SessionPool
-from optimizer.signals import DATA_DIR
 from tests.conftest import LabFactory
 from tests.service.helpers import AUTH, Served, served
 
@@ -134,24 +131,6 @@ async def test_device_killed_gives_an_event_and_a_replan_around_it(
         async with s.http.get("/devices") as r:
             gone = [d for d in (await r.json())["devices"] if not d["reachable"]]
         assert [d["id"] for d in gone] == [victim] and gone[0]["reason"]
-
-
-def dirtier(region: str, factor: float) -> str:
-    """ORCA's Table V with every signal of ``region`` multiplied by ``factor``."""
-    text = (DATA_DIR / "orca_table_v.csv").read_text()
-    rows = list(csv.reader(io.StringIO(text)))
-    head = rows[0]
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(head)
-    numeric = [i for i, h in enumerate(head) if h not in ("date", "hour_utc", "region")]
-    for row in rows[1:]:
-        if row and row[head.index("region")] == region:
-            for i in numeric:
-                with contextlib.suppress(ValueError, IndexError):
-                    row[i] = repr(float(row[i]) * factor)
-        w.writerow(row)
-    return out.getvalue()
 
 
 async def test_signal_ingest_warm_replans_and_pushes_only_the_diff(

@@ -114,7 +114,7 @@ class DeviceWatch:
             reachable = sum(after.values())
             self.metrics.devices_reachable.set(reachable)
             self.metrics.devices_total.set(len(after))
-            self.store.add_snapshot(f"discovery ({reason})", to_rfc8345(found.inventory))
+            await asyncio.to_thread(self._snapshot, reason, found)
             self.bus.publish(
                 "discovery",
                 {
@@ -130,6 +130,9 @@ class DeviceWatch:
         for fn in self.listeners:
             await fn(change, found)
         return found
+
+    def _snapshot(self, reason: str, found: DiscoveryResult) -> None:
+        self.store.add_snapshot(f"discovery ({reason})", to_rfc8345(found.inventory))
 
     async def run(self) -> None:
         """Re-discover every ``rediscover_s`` seconds (errors are logged, the loop goes on)."""

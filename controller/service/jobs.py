@@ -206,7 +206,7 @@ class JobQueue:
 
         progress({"phase": "started"})
         try:
-            req = self.build(job["id"], job["request"])
+            req = await asyncio.to_thread(self.build, job["id"], job["request"])
         except InputError as exc:
             self._finish(job, "failed", error=str(exc))
             return

@@ -3,6 +3,7 @@ schemas that validate it, which also generate ``/openapi.json``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -110,7 +111,10 @@ async def put_signals(request: web.Request) -> web.Response:
             f"policy: expected ffill, interpolate or worst, got {params['policy']!r}", "policy"
         )
     ctype = request.content_type
-    _, shift = svc.inputs.put_signals(body, ctype, params, request[WHO])
+    async with svc.mutate:  # parsing a large file must not stall the loop
+        _, shift = await asyncio.to_thread(
+            svc.inputs.put_signals, body, ctype, params, request[WHO]
+        )
     svc.store.audit(request[WHO], "put signals", body)
     svc.bus.publish(
         "signals",
@@ -129,7 +133,8 @@ async def post_workloads(request: web.Request) -> web.Response:
     raw = await request.read()
     body = validate_body(WorkloadsIn, raw)
     items = [w.model_dump(exclude_none=True) for w in body.workloads]
-    svc.inputs.add_workloads(items, request[WHO])
+    async with svc.mutate:
+        await asyncio.to_thread(svc.inputs.add_workloads, items, request[WHO])
     svc.store.audit(request[WHO], f"add workloads {[w['id'] for w in items][:20]}", raw)
     return web.json_response({"workloads": svc.inputs.workload_docs()}, status=201)
 
@@ -152,7 +157,10 @@ async def put_caps(request: web.Request) -> web.Response:
     svc = _svc(request)
     raw = await request.read()
     body = validate_body(CapsIn, raw)
-    svc.inputs.put_caps(body.model_dump(exclude_defaults=True), request[WHO])
+    async with svc.mutate:
+        await asyncio.to_thread(
+            svc.inputs.put_caps, body.model_dump(exclude_defaults=True), request[WHO]
+        )
     svc.store.audit(request[WHO], "put caps", raw)
     doc = svc.inputs.caps_doc
     return web.json_response({"caps": doc["caps"], "source": doc["source"]})

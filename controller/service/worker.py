@@ -127,6 +127,9 @@ def _child(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
     from optimizer.program import Planner
 
     _exit_with_parent()
+    import os
+
+    os.nice(5)  # the solve is background work: the service's event loop goes first
     planners: OrderedDict[str, Any] = OrderedDict()
     conn.send(("ready", {}))
     while True:

@@ -22,7 +22,7 @@ from aiohttp import web
 from controller import __version__
 from controller.service import routes
 from controller.service.auth import auth_middleware
-from controller.service.closed_loop import Applier, ClosedLoop
+from controller.service.closed_loop import Applier, ClosedLoop, release_own
 from controller.service.config import ServiceConfig
 from controller.service.context import SERVICE, Service
 from controller.service.devices import DeviceWatch, seed_of
@@ -66,8 +66,8 @@ def build_service(cfg: ServiceConfig) -> Service:
     holder["applier"] = applier
 
     def build(job_id: str, request: Mapping[str, Any]) -> SolveRequest:
-        inv = inputs.network
         applied = applier.applied()
+        inv = release_own(inputs.network, (applied or {}).get("intents") or [])
         prev = jobs.get(applied["plan"]) if applied else None
         return SolveRequest(
             job_id=job_id,

@@ -18,8 +18,9 @@ transaction. Every decision is a ``loop-decision`` event and an audit row.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,8 +34,9 @@ from controller.service.metrics import Metrics
 from controller.service.push import push_slot
 from controller.service.storage import ServiceStore
 from topology.errors import DeviceError, FsorError
+from topology.model import Inventory
 
-__all__ = ["Applier", "ClosedLoop", "running_moves"]
+__all__ = ["Applier", "ClosedLoop", "release_own", "running_moves"]
 
 log = logging.getLogger("fsor.service.loop")
 
@@ -62,6 +64,40 @@ def running_moves(
     return out
 
 
+def release_own(inventory: Inventory, lightpaths: Sequence[Mapping[str, Any]]) -> Inventory:
+    """``inventory`` with the channels of the service's own lightpaths free again.
+
+    Discovery reports every lit channel as occupied, the service's own too; a re-plan must
+    be free to keep them (then the diff is empty) or move them.
+
+    >>> from topology.model import Fibre, Roadm
+    >>> f = Fibre("ab", "a", "b", 80.0, occupied=frozenset({0, 4}))
+    >>> inv = Inventory("n", (Roadm("a"), Roadm("b")), fibres=(f,))
+    >>> mhz = round(f.grid.frequency_thz(4) * 1e6)
+    >>> sorted(release_own(inv, [{"path": ["a", "b"], "frequency_mhz": mhz}]).fibres[0].occupied)
+    [0]
+    """
+    from dataclasses import replace
+
+    free: dict[frozenset[str], set[float]] = {}
+    for lp in lightpaths:
+        path, mhz = lp.get("path") or [], lp.get("frequency_mhz")
+        if mhz is None:
+            continue
+        for a, b in itertools.pairwise(path):
+            free.setdefault(frozenset((a, b)), set()).add(float(mhz) / 1e6)
+    if not free:
+        return inventory
+    fibres = []
+    for f in inventory.fibres:
+        thz = free.get(frozenset((f.a, f.b)))
+        if thz:
+            fibres.append(replace(f, occupied=f.occupied - {f.grid.channel_of(t) for t in thz}))
+        else:
+            fibres.append(f)
+    return replace(inventory, fibres=tuple(fibres))
+
+
 class Applier:
     """Pushes plans (one at a time) and remembers what is in force."""
 
@@ -81,6 +117,7 @@ class Applier:
             devices,
         )
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def applied(self) -> dict[str, Any] | None:
         """``{"plan": job id, "slot": int|None, "intents": [...], "transaction": id}``."""
@@ -127,6 +164,10 @@ class Applier:
             except DeviceError as exc:
                 self.metrics.transactions.labels(outcome="failed").inc()
                 self.bus.publish("apply", {"plan": job["id"], "ok": False, "error": str(exc)})
+                # a session may be gone: look again now rather than at the next interval
+                task = asyncio.create_task(self.devices.discover(f"after a failed push: {exc}"))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
                 raise
             if not dry_run:
                 from controller.service.push import slot_intents
@@ -139,7 +180,12 @@ class Applier:
                         "slot": out["slot"],
                         "transaction": out["transaction"],
                         "intents": [
-                            {"id": i.id, "path": list(i.path), "transponders": list(i.transponders)}
+                            {
+                                "id": i.id,
+                                "path": list(i.path),
+                                "transponders": list(i.transponders),
+                                "frequency_mhz": i.frequency_mhz,
+                            }
                             for i in intents
                         ],
                     },

@@ -1,7 +1,8 @@
 """The closed loop: notice, re-plan, decide with hysteresis, push only the diff.
 
-Triggers: a discovery that finds devices gone (their lightpaths are at risk), and a signal
-ingest that moves some site's signal by more than ``signal_threshold`` (relative). Each
+Triggers: a discovery that finds devices gone (their lightpaths are at risk), a signal
+ingest that moves some site's signal by more than ``signal_threshold`` (relative), and new
+caps while a plan is in force. Each
 queues a re-plan; the worker re-uses the compiled program when only parameters changed
 (a warm re-plan). When the plan is done the loop decides:
 
@@ -253,6 +254,13 @@ class ClosedLoop:
             self._replan("loop:device-down", f"devices gone: {', '.join(change.down)}", force)
         elif change.up and self.applier.applied():
             self._replan("loop:device-up", f"devices back: {', '.join(change.up)}")
+
+    def on_caps(self) -> None:
+        """New caps: re-plan when a plan is in force (it may now break a cap)."""
+        if self.applier.applied() is None:
+            self.decide("hold", "caps changed; no plan in force to maintain")
+        else:
+            self._replan("loop:caps", "caps changed")
 
     def on_signals(self, shift: SignalShift) -> None:
         moved = {s: round(v, 4) for s, v in shift.per_site.items() if v > self.cfg.signal_threshold}

@@ -162,6 +162,7 @@ async def put_caps(request: web.Request) -> web.Response:
             svc.inputs.put_caps, body.model_dump(exclude_defaults=True), request[WHO]
         )
     svc.store.audit(request[WHO], "put caps", raw)
+    svc.loop.on_caps()
     doc = svc.inputs.caps_doc
     return web.json_response({"caps": doc["caps"], "source": doc["source"]})
 

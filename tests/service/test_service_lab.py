@@ -183,3 +183,32 @@ async def test_signal_ingest_warm_replans_and_pushes_only_the_diff(
         assert await devices_hold(st, new["diff"]["intents"])
         async with s.http.get("/transactions") as r:
             assert len((await r.json())["transactions"]) == 2  # the bad ingest pushed nothing
+
+
+async def test_a_cap_that_the_plan_in_force_would_break_forces_a_push(
+    tmp_path: Path, lab: LabFactory, labs_dir: Path
+) -> None:
+    st = lab(labs_dir / "orca.clab.yml")
+    async with served(lab_cfg(tmp_path, st, margin=10.0)) as s:  # no gain is ever enough
+        await ready(s)
+        job_id, _ = await plan_and_apply(s)
+        async with s.http.get(f"/plans/{job_id}") as r:
+            site = (await r.json())["result"]["placements"][0]["site"]
+        mark = s.events[-1]["id"]
+        async with s.http.put("/caps", json={"site_power": {site: "1 W"}}, headers=AUTH) as r:
+            assert r.status == 200, await r.text()
+        push = await s.wait_event(
+            lambda e: e["kind"] == "loop-decision" and e["data"]["decision"] != "replan", 120, mark
+        )
+        assert push["data"]["decision"] == "push", push
+        assert "break" in push["data"]["why"]
+        broken = [e for e in s.events if e["id"] > mark and e["kind"] == "cap-violation"]
+        assert broken and all(e["data"]["site_or_zone"] == site for e in broken)
+        async with s.http.get(f"/plans/{push['data']['job']}") as r:
+            new = (await r.json())["result"]
+        assert new["placements"][0]["site"] != site and not any(
+            c["utilisation"] is not None and c["utilisation"] > 1 + 1e-6 for c in new["caps"]
+        )
+        tx = await last_transaction(s)
+        assert tx["outcome"] == "committed"
+        assert await devices_hold(st, tx["diff"]["intents"])

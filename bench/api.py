@@ -149,7 +149,7 @@ async def measure(http: aiohttp.ClientSession, url: str, window: float) -> dict[
 async def bench_plan(work: Path, window: float, n: int) -> list[dict[str, Any]]:
     """(a): idle, then while a CORONET ``n``-workload plan solves."""
     from bench.plan import prepare
-    from optimizer.workloads import synthetic_workloads
+    from optimizer.inputs.workloads import synthetic_workloads
     from topology.io_native import to_native
 
     inv = prepare("coronet", 96, 0.3)
@@ -323,7 +323,7 @@ def dirtier(region: str, factor: float) -> str:
     import csv
     import io
 
-    from optimizer.signals import DATA_DIR
+    from optimizer.inputs.signals import DATA_DIR
 
     rows = list(csv.reader(io.StringIO((DATA_DIR / "orca_table_v.csv").read_text())))
     head = rows[0]

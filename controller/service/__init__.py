@@ -1,6 +1,6 @@
 """``fsor serve``: fsor as a long-running controller behind an HTTP API (docs/api.md).
 
-``init(config) -> aiohttp.web.Application`` builds the app; :mod:`controller.cli_serve` runs
+``init(config) -> aiohttp.web.Application`` builds the app; :mod:`controller.cli.serve` runs
 it. Components: :mod:`.config`, :mod:`.storage`, :mod:`.inputs`, :mod:`.devices`,
 :mod:`.worker` (solves in a worker process), :mod:`.jobs`, :mod:`.push`,
 :mod:`.closed_loop`, :mod:`.events`, :mod:`.metrics`, :mod:`.auth`, :mod:`.routes`.

@@ -19,10 +19,10 @@ import numpy as np
 
 from controller.service.config import ServiceConfig
 from controller.service.storage import ServiceStore
-from optimizer.caps import Caps, caps_from_dict
-from optimizer.signal_series import Signals
-from optimizer.units import read_document
-from optimizer.workloads import DATA_DIR, Workload, workloads_from_dict
+from optimizer.inputs.caps import Caps, caps_from_dict
+from optimizer.inputs.signal_series import Signals
+from optimizer.inputs.units import read_document
+from optimizer.inputs.workloads import DATA_DIR, Workload, workloads_from_dict
 from topology.errors import InputError
 from topology.model import Inventory
 
@@ -47,7 +47,7 @@ class SignalShift:
 def signal_shift(old: Signals, new: Signals, sites: Mapping[str, str]) -> SignalShift:
     """Largest relative move of any signal of each site (``sites``: site id → region).
 
-    >>> from optimizer.signals import default_signals
+    >>> from optimizer.inputs.signals import default_signals
     >>> s = default_signals()
     >>> signal_shift(s, s, {"dc-fra": "DE"}).largest
     0.0
@@ -69,7 +69,7 @@ def signal_shift(old: Signals, new: Signals, sites: Mapping[str, str]) -> Signal
 
 def load_signal_bytes(body: bytes, content_type: str, params: Mapping[str, Any]) -> Signals:
     """Signals from a request body in any format ``fsor plan --signals`` reads."""
-    from optimizer.signals import load_signals
+    from optimizer.inputs.signals import load_signals
 
     suffix = SIGNAL_FORMATS.get(content_type)
     if suffix is None:
@@ -96,7 +96,7 @@ class Inputs:
     """Current network, signals, workloads and caps (validated), backed by the store."""
 
     def __init__(self, cfg: ServiceConfig, store: ServiceStore) -> None:
-        from optimizer.signals import default_signals, load_signals
+        from optimizer.inputs.signals import default_signals, load_signals
         from topology.io import load_source
 
         self.cfg = cfg

@@ -1,6 +1,6 @@
 """Solves in a worker PROCESS: the event loop never runs the CPU-bound program.
 
-One long-lived child process (``spawn``) keeps compiled :class:`~optimizer.program.Planner`
+One long-lived child process (``spawn``) keeps compiled :class:`~optimizer.solve.program.Planner`
 objects keyed by the structure of their instance (network, workloads, caps, slots), so a
 re-plan after new signals rewrites parameters only (a warm re-plan). The parent talks to
 it over a pipe: a :class:`SolveRequest` in, ``("progress", {...})`` messages and one
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from optimizer.caps import Caps
-from optimizer.signal_series import Signals
-from optimizer.workloads import Workload
+from optimizer.inputs.caps import Caps
+from optimizer.inputs.signal_series import Signals
+from optimizer.inputs.workloads import Workload
 from topology.errors import FsorError, InputError, SolverError
 from topology.model import Inventory
 
@@ -85,7 +85,7 @@ def evaluate(inst: Any, plan_doc: Mapping[str, Any]) -> dict[str, Any]:
     """
     import numpy as np
 
-    from optimizer.accounting import account
+    from optimizer.model.accounting import account
 
     sidx = inst.site_index()
     energy = np.zeros((len(inst.sites), inst.horizon))
@@ -123,8 +123,8 @@ def _exit_with_parent() -> None:  # pragma: no cover - runs in the worker proces
 
 def _child(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
     """The worker's loop: one request at a time, planners cached by structure."""
-    from optimizer.inputs import make_instance
-    from optimizer.program import Planner
+    from optimizer.inputs.make import make_instance
+    from optimizer.solve.program import Planner
 
     _exit_with_parent()
     import os

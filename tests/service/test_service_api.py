@@ -163,7 +163,7 @@ async def _coronet(tmp_path: Path, n: int) -> tuple[Path, list[dict[str, Any]]]:
     import json
 
     from bench.plan import prepare
-    from optimizer.workloads import synthetic_workloads
+    from optimizer.inputs.workloads import synthetic_workloads
     from topology.io_native import to_native
 
     inv = prepare("coronet", 96, 0.3)

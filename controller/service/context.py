@@ -41,6 +41,8 @@ class Service:
     ready: dict[str, bool] = field(default_factory=dict)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     openapi: dict[str, Any] | None = None
+    #: small per-service caches (e.g. the serialised topology of the current inventory)
+    cache: dict[str, Any] = field(default_factory=dict)
     #: serialises input mutations (validated in a thread, off the event loop)
     mutate: asyncio.Lock = field(default_factory=asyncio.Lock)
 

@@ -210,6 +210,9 @@ class JobQueue:
         except InputError as exc:
             self._finish(job, "failed", error=str(exc))
             return
+        if job["id"] in self._cancelled:  # cancelled while its inputs were being read
+            self._finish(job, "cancelled", error="cancelled")
+            return
         beat = asyncio.create_task(self._heartbeat(job, t0))
         try:
             out = await self.worker.solve(req, progress)

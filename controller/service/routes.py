@@ -65,17 +65,14 @@ def _int(request: web.Request, name: str, default: int | None, lo: int, hi: int)
 
 
 # -- read-only resources ----------------------------------------------------------------
-_topo_cache: dict[int, bytes] = {}
-
-
 async def get_topology(request: web.Request) -> web.Response:
-    inv = _svc(request).inputs.network
-    body = _topo_cache.get(id(inv))
-    if body is None:
-        _topo_cache.clear()
-        body = json.dumps(to_rfc8345(inv)).encode()
-        _topo_cache[id(inv)] = body
-    return web.Response(body=body, content_type="application/json")
+    svc = _svc(request)
+    inv = svc.inputs.network
+    cached = svc.cache.get("topology")
+    if cached is None or cached[0] is not inv:  # serialised once per inventory
+        cached = (inv, json.dumps(to_rfc8345(inv)).encode())
+        svc.cache["topology"] = cached
+    return web.Response(body=cached[1], content_type="application/json")
 
 
 async def get_devices(request: web.Request) -> web.Response:

@@ -174,7 +174,7 @@ async def bench_plan(work: Path, window: float, n: int) -> list[dict[str, Any]]:
             await s.ready(http)
             async with http.post(s.url + "/workloads", json={"workloads": ws}, headers=AUTH) as r:
                 assert r.status == 201, await r.text()
-            await asyncio.sleep(1.5)  # the lag gauge is the worst of the last second
+            await asyncio.sleep(2.5)  # the lag gauge is the worst of the last whole second
             idle = await measure(http, s.url, window)
             async with http.post(
                 s.url + "/plans", json={"time_limit_s": max(window * 2, 60)}, headers=AUTH

@@ -82,7 +82,13 @@ class DeviceWatch:
         async with self._lock:
             before = {d.id: d.reachable for d in self.last.devices} if self.last else {}
             self.bus.publish("discovery-started", {"reason": reason})
-            found = await discover(self.seed, self.options, pool=self.pool, device_timeout_s=10.0)
+            found = await discover(
+                self.seed,
+                self.options,
+                pool=self.pool,
+                device_timeout_s=10.0,
+                concurrency=max(1, self.cfg.discovery_concurrency),
+            )
             stamp = now()
             for d in found.devices:
                 if d.reachable:

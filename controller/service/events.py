@@ -74,8 +74,14 @@ class EventBus:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    async def subscribe(self, last_id: int | None = None) -> AsyncIterator[Event]:
-        """Events from now on (after the missed ones if ``last_id`` is given) until closed."""
+    async def subscribe(
+        self, last_id: int | None = None, keepalive_s: float | None = None
+    ) -> AsyncIterator[Event | None]:
+        """Events from now on (after the missed ones if ``last_id`` is given) until closed.
+
+        With ``keepalive_s``, ``None`` is yielded after that long without an event (the SSE
+        handler writes a comment line, so proxies keep the stream open).
+        """
         q: asyncio.Queue[Event | None] = asyncio.Queue(self._queue_size)
         self._subscribers.add(q)
         try:
@@ -85,7 +91,11 @@ class EventBus:
                     seen = e.id
                     yield e
             while True:
-                item = await q.get()
+                try:
+                    item = await asyncio.wait_for(q.get(), keepalive_s)
+                except TimeoutError:
+                    yield None
+                    continue
                 if item is None:
                     return
                 if item.id > seen:

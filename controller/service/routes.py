@@ -249,8 +249,8 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     )
     await resp.prepare(request)
     await resp.write(b": fsor events\n\n")
-    async for event in svc.bus.subscribe(last_id):
-        await resp.write(sse(event).encode())
+    async for event in svc.bus.subscribe(last_id, keepalive_s=15.0):
+        await resp.write(b": keepalive\n\n" if event is None else sse(event).encode())
     return resp
 
 

@@ -70,7 +70,7 @@ class ServiceConfig:
     rpc_timeout_s: float = 30.0
     confirm_timeout_s: int = 60
     rediscover_s: float = 30.0
-    discovery_concurrency: int = 8
+    discovery_concurrency: int = 4
     time_limit_s: float = 30.0
     mip_gap: float = 0.01
     method: str = "auto"
@@ -109,7 +109,7 @@ _HELP = {
     "rpc_timeout_s": "per NETCONF RPC (30)",
     "confirm_timeout_s": "confirmed-commit timeout (60)",
     "rediscover_s": "re-discovery interval, 0 = never (30)",
-    "discovery_concurrency": "devices read at once by a discovery (8)",
+    "discovery_concurrency": "devices read at once by a discovery (4)",
     "time_limit_s": "solver seconds per plan (30)",
     "mip_gap": "relative MIP gap (0.01)",
     "method": "solver path: auto, lns or milp",

@@ -3,7 +3,8 @@
 ``init(config) -> aiohttp.web.Application`` builds the app; :mod:`controller.cli.serve` runs
 it. Components: :mod:`.config`, :mod:`.storage`, :mod:`.inputs`, :mod:`.devices`,
 :mod:`.worker` (solves in a worker process), :mod:`.jobs`, :mod:`.push`,
-:mod:`.closed_loop`, :mod:`.events`, :mod:`.metrics`, :mod:`.auth`, :mod:`.routes`.
+:mod:`.closed_loop`, :mod:`.events`, :mod:`.metrics`, :mod:`.auth`, :mod:`.routes` (handlers),
+:mod:`.table` (the route table).
 """
 
 from controller.service.app import init

@@ -20,7 +20,6 @@ from typing import Any
 from aiohttp import web
 
 from controller import __version__
-from controller.service import routes
 from controller.service.auth import auth_middleware
 from controller.service.closed_loop import Applier, ClosedLoop, release_own
 from controller.service.config import ServiceConfig
@@ -34,6 +33,7 @@ from controller.service.metrics import Metrics, watch_loop_lag
 from controller.service.openapi import Route, document
 from controller.service.push import reconcile
 from controller.service.storage import SqliteServiceStore
+from controller.service.table import ROUTES
 from controller.service.worker import SolveRequest, SolveWorker
 from controller.store import default_store_path
 
@@ -164,7 +164,7 @@ def init(cfg: ServiceConfig | None = None, extensions: Sequence[Extension] = ())
         middlewares=[error_middleware, auth_middleware(cfg.tokens)], client_max_size=32 * 2**20
     )
     app[SERVICE] = svc
-    table = list(routes.ROUTES)
+    table = list(ROUTES)
     for ext in extensions:
         table.extend(ext(app) or ())
     for r in table:

@@ -1,4 +1,4 @@
-"""The resources (docs/api.md "HTTP API"); each handler is listed in :data:`ROUTES` with the
+"""The handlers of the resources (docs/api.md "HTTP API"); :mod:`.table` lists each with the
 schemas that validate it, which also generate ``/openapi.json``."""
 
 from __future__ import annotations
@@ -14,26 +14,38 @@ from controller.service.context import SERVICE, Service
 from controller.service.errors import json_error
 from controller.service.events import sse
 from controller.service.metrics import CONTENT_TYPE
-from controller.service.openapi import BodyError, Route, validate_body
+from controller.service.openapi import BodyError, validate_body
 from controller.service.schemas import (
-    Accepted,
     ApplyIn,
-    ApplyOut,
     CapsIn,
-    CapsOut,
-    DevicesOut,
-    HealthOut,
-    JobOut,
-    JobsOut,
     PlanIn,
-    SignalsOut,
-    TransactionsOut,
     WorkloadsIn,
-    WorkloadsOut,
 )
 from topology.export import to_rfc8345
 
-__all__ = ["ROUTES"]
+__all__ = [
+    "apply_plan",
+    "delete_plan",
+    "delete_workload",
+    "get_caps",
+    "get_devices",
+    "get_events",
+    "get_plan",
+    "get_plans",
+    "get_signals",
+    "get_topology",
+    "get_transactions",
+    "get_workloads",
+    "healthz",
+    "metrics",
+    "openapi",
+    "post_discover",
+    "post_plans",
+    "post_workloads",
+    "put_caps",
+    "put_signals",
+    "readyz",
+]
 
 
 def _svc(request: web.Request) -> Service:
@@ -275,152 +287,3 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(_svc(request).openapi)
-
-
-_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
-_LIMIT = [
-    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
-]
-_TEXT = {"description": "text", "content": {"text/plain": {"schema": {"type": "string"}}}}
-_ANY = {"description": "JSON", "content": {"application/json": {"schema": {"type": "object"}}}}
-
-ROUTES: tuple[Route, ...] = (
-    Route(
-        "GET",
-        "/topology",
-        "The network in use (RFC 8345 ietf-network JSON)",
-        get_topology,
-        responses={200: _ANY},
-    ),
-    Route(
-        "GET",
-        "/devices",
-        "Devices: reachable, last seen, reason",
-        get_devices,
-        responses={200: DevicesOut},
-    ),
-    Route(
-        "POST",
-        "/devices/discover",
-        "Discover the devices now",
-        post_discover,
-        responses={200: DevicesOut, 409: _ANY},
-    ),
-    Route(
-        "GET",
-        "/signals",
-        "The signals in use",
-        get_signals,
-        responses={200: SignalsOut},
-        params=[{"name": "data", "in": "query", "schema": {"type": "boolean"}}],
-    ),
-    Route(
-        "PUT",
-        "/signals",
-        "Ingest signals (any format `fsor plan --signals` reads)",
-        put_signals,
-        raw_body={"text/csv": {"schema": {"type": "string"}}, "application/json": {"schema": {}}},
-        params=[
-            {"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}},
-            {
-                "name": "policy",
-                "in": "query",
-                "schema": {"enum": ["ffill", "interpolate", "worst"]},
-            },
-        ],
-        responses={200: SignalsOut},
-    ),
-    Route("GET", "/workloads", "Workloads", get_workloads, responses={200: WorkloadsOut}),
-    Route(
-        "POST",
-        "/workloads",
-        "Add (or replace) workloads",
-        post_workloads,
-        body=WorkloadsIn,
-        responses={201: WorkloadsOut},
-    ),
-    Route(
-        "DELETE",
-        "/workloads/{id}",
-        "Remove a workload",
-        delete_workload,
-        params=_ID,
-        responses={200: WorkloadsOut},
-    ),
-    Route("GET", "/caps", "Caps in force", get_caps, responses={200: CapsOut}),
-    Route("PUT", "/caps", "Replace the caps", put_caps, body=CapsIn, responses={200: CapsOut}),
-    Route(
-        "POST",
-        "/plans",
-        "Queue a plan (202 + job id)",
-        post_plans,
-        body=PlanIn,
-        body_required=False,
-        responses={202: Accepted, 503: _ANY},
-    ),
-    Route(
-        "GET",
-        "/plans",
-        "Plan jobs, newest first",
-        get_plans,
-        params=_LIMIT,
-        responses={200: JobsOut},
-    ),
-    Route(
-        "GET",
-        "/plans/{id}",
-        "A plan job: status, progress, result",
-        get_plan,
-        params=_ID,
-        responses={200: JobOut},
-    ),
-    Route(
-        "DELETE",
-        "/plans/{id}",
-        "Cancel a plan job",
-        delete_plan,
-        params=_ID,
-        responses={200: JobOut},
-    ),
-    Route(
-        "POST",
-        "/plans/{id}/apply",
-        "Push a plan's slot in one confirmed transaction",
-        apply_plan,
-        body=ApplyIn,
-        body_required=False,
-        params=[*_ID, {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
-        responses={200: ApplyOut, 409: _ANY, 502: _ANY},
-    ),
-    Route(
-        "GET",
-        "/transactions",
-        "Transactions, newest first",
-        get_transactions,
-        params=_LIMIT,
-        responses={200: TransactionsOut},
-    ),
-    Route(
-        "GET",
-        "/events",
-        "Server-Sent Events (Last-Event-ID resumes)",
-        get_events,
-        params=[{"name": "Last-Event-ID", "in": "header", "schema": {"type": "integer"}}],
-        responses={
-            200: {
-                "description": "an event stream",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            }
-        },
-    ),
-    Route("GET", "/healthz", "Liveness", healthz, responses={200: HealthOut}),
-    Route(
-        "GET",
-        "/readyz",
-        "Readiness (worker up, first discovery done)",
-        readyz,
-        responses={200: HealthOut, 503: HealthOut},
-    ),
-    Route("GET", "/metrics", "Prometheus metrics", metrics, responses={200: _TEXT}),
-    Route("GET", "/openapi.json", "This document", openapi, responses={200: _ANY}),
-)

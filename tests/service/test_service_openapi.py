@@ -62,7 +62,7 @@ def test_api_conforms_to_its_openapi_document(live: Server) -> None:
 
         check()
         ran.append(f"{op.method.upper()} {op.path}")
-    from controller.service.routes import ROUTES
+    from controller.service.table import ROUTES
 
     skipped = ("/events", "/openapi.json")  # schemathesis leaves out the document itself
     assert sorted(ran) == sorted(f"{r.method} {r.path}" for r in ROUTES if r.path not in skipped)
@@ -90,6 +90,6 @@ def test_schema_file_is_stable(tmp_path: Path) -> None:
     """The document does not depend on a running service (built from the route table)."""
     from controller import __version__
     from controller.service.openapi import document
-    from controller.service.routes import ROUTES
+    from controller.service.table import ROUTES
 
     assert document(ROUTES, __version__) == document(ROUTES, __version__)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 
 from controller import __version__
+from controller.session import set_ncclient_poll_interval
 from topology.errors import FsorError, InputError
 
 __all__ = ["main"]
@@ -30,6 +31,7 @@ COMMAND_MODULES = (
     "controller.cli.discover",
     "controller.cli.apply",
     "controller.cli.demo",
+    "controller.cli.experiment",
     "controller.cli.serve",
 )
 
@@ -65,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # the one process-wide ncclient setting fsor makes, here at its entry point
+    # (controller.session.DEFAULT_POLL_INTERVAL_S; docs/southbound.md "Sessions")
+    set_ncclient_poll_interval()
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)

@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, flags)
     if not any(t.role == "write" for t in cfg.tokens):
         log.warning("no write token configured (FSOR_TOKEN or tokens:): every mutation gets 401")
-    app = init(cfg)
+    from controller.service.hosted import DEFAULT_EXTENSIONS
+
+    app = init(cfg, DEFAULT_EXTENSIONS)  # the dashboard at / and the scheduler extender
     scheme = "https" if cfg.tls_cert else "http"
     print(f"fsor serve: listening on {scheme}://{cfg.host}:{cfg.port}", file=sys.stderr, flush=True)
     web.run_app(

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from controller import __version__
-from controller.service.auth import auth_middleware
+from controller.service.auth import OPEN_PATHS, auth_middleware
 from controller.service.closed_loop import Applier, ClosedLoop, release_own
 from controller.service.config import ServiceConfig
 from controller.service.context import SERVICE, Service
@@ -164,6 +164,7 @@ def init(cfg: ServiceConfig | None = None, extensions: Sequence[Extension] = ())
         middlewares=[error_middleware, auth_middleware(cfg.tokens)], client_max_size=32 * 2**20
     )
     app[SERVICE] = svc
+    app[OPEN_PATHS] = set()
     table = list(ROUTES)
     for ext in extensions:
         table.extend(ext(app) or ())

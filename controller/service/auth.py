@@ -21,7 +21,7 @@ from aiohttp.typedefs import Middleware
 
 from controller.service.config import Token
 
-__all__ = ["SAFE_METHODS", "WHO", "auth_middleware", "who"]
+__all__ = ["OPEN_PATHS", "SAFE_METHODS", "WHO", "auth_middleware", "who"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WHO = web.RequestKey("fsor.who", str)
@@ -47,12 +47,20 @@ def _error(status: int, message: str, realm: bool = False) -> web.Response:
     )
 
 
+#: paths (route templates) whose POSTs are queries, open like GETs (e.g. a scheduler
+#: extender, which kube-scheduler calls without a bearer token); extensions add to it
+OPEN_PATHS = web.AppKey("fsor.open_paths", set)
+
+
 def auth_middleware(tokens: Sequence[Token]) -> Middleware:
-    """401 without a valid token, 403 with a read-only one, for every non-GET request."""
+    """401 without a valid token, 403 with a read-only one, for every non-GET request
+    (except on the paths in ``app[OPEN_PATHS]``)."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method in SAFE_METHODS:
+        route = request.match_info.route.resource
+        template = route.canonical if route is not None else ""
+        if request.method in SAFE_METHODS or template in request.app.get(OPEN_PATHS, ()):
             request[WHO] = "anonymous"
             return await handler(request)
         token = who(tokens, request.headers.get("Authorization"))

@@ -21,12 +21,19 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from optimizer.inputs.caps import Caps, Scales, Weights, default_scales, with_site_caps
-from optimizer.inputs.instance import BURDEN_DIMS, CapSpec, Instance, JobClass, SiteSpec, zone_key
+from optimizer.inputs.instance import (
+    BURDEN_DIMS,
+    CapSpec,
+    Filled,
+    Instance,
+    JobClass,
+    SiteSpec,
+    zone_key,
+)
 from optimizer.inputs.instance import Weights as ProgramWeights
 from optimizer.inputs.network import network_data
 from optimizer.inputs.signal_series import Signals
 from optimizer.inputs.workloads import Workload
-from optimizer.model.plan import Filled
 from topology.build import build
 from topology.errors import InputError
 from topology.model import Inventory

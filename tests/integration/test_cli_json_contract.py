@@ -39,6 +39,9 @@ OFFLINE: list[tuple[list[str], str]] = [
     (["topology", "show", "gnpy:coronet-global", "--json"], "nodes"),
     (["lab", "status", str(ORCA), "--json", "--name", "fsor-contract-not-up"], "nodes"),
     (["lab", "generate", "orca", "-o", "{tmp}", "--json"], "devices"),
+    (["experiment", "orca", "--out", "{tmp}", "--json"], "hours"),
+    (["experiment", "year", "--days", "1", "--time-limit", "10", "--out", "{tmp}", "--json"],
+     "totals"),
 ]
 
 LAB = ["--lab", "{file}", "--lab-instance", "{instance}"]
@@ -48,6 +51,9 @@ ON_LAB: list[tuple[list[str], str]] = [
     (["discover", *LAB, "--json"], "devices"),
     (["apply", "{plan}", *LAB, "--dry-run", "--json"], "dry_run"),
     (["lab", "status", "{file}", "--name", "{instance}", "--json"], "nodes"),
+    # an already-up port told to come up: the RPC and the report, no change to the lab
+    (["lab", "inject", "{file}", "--name", "{instance}", "roadm-fra", "port-up", "eth1", "--json"],
+     "injected"),
 ]
 
 #: covered elsewhere with the same one-document check (command path -> where)

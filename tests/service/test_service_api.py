@@ -250,3 +250,49 @@ async def test_extensions_add_documented_routes(tmp_path: Path) -> None:
         assert (
             "/ext/hello" in doc["paths"] and "401" in doc["paths"]["/ext/poke"]["post"]["responses"]
         )
+
+
+async def test_fsor_serve_hosts_the_dashboard_and_the_scheduler_extender(tmp_path: Path) -> None:
+    from controller.service.hosted import DEFAULT_EXTENSIONS
+
+    def node(name: str, site: str) -> dict[str, Any]:
+        return {
+            "kind": "Node",
+            "apiVersion": "v1",
+            "metadata": {"name": name, "labels": {"fsor.io/site": site}},
+        }
+
+    pod = {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {"name": "p", "annotations": {"fsor.io/power-kw": "100000"}},
+        "spec": {"containers": []},
+    }
+    args = {
+        "Pod": pod,
+        "Nodes": {"items": [node("n-fra", "dc-fra"), node("n-sjc", "dc-sjc")]},
+        "NodeNames": None,
+    }
+    async with served(cfg(tmp_path), DEFAULT_EXTENSIONS) as s:
+        async with s.http.get("/") as r:
+            assert r.status == 200 and r.content_type == "text/html"
+        async with s.http.post("/plans", headers=AUTH) as r:
+            job = await s.job_done((await r.json())["id"])
+        assert job["status"] == "succeeded"
+        # kube-scheduler sends no bearer token: the extender's POSTs are open queries
+        async with s.http.post("/scheduler/filter", json=args) as r:
+            res = await r.json()
+            assert r.status == 200 and res["Error"] == "", res
+        # 100 MW for an hour breaks every site's power cap of the ORCA network
+        assert set(res["FailedAndUnresolvableNodes"]) == {"n-fra", "n-sjc"}
+        pod["metadata"]["annotations"]["fsor.io/power-kw"] = "1"  # type: ignore[index]
+        async with s.http.post("/scheduler/filter", json=args) as r:
+            assert {n["metadata"]["name"] for n in (await r.json())["Nodes"]["items"]} == {
+                "n-fra",
+                "n-sjc",
+            }
+        async with s.http.post("/scheduler/prioritize", json=args) as r:
+            scores = {h["Host"]: h["Score"] for h in await r.json()}
+        assert set(scores) == {"n-fra", "n-sjc"} and max(scores.values()) == 10
+        async with s.http.post("/workloads", json={"workloads": []}) as r:
+            assert r.status == 401  # everything else still needs a token

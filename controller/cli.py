@@ -26,6 +26,7 @@ Handler = Callable[[argparse.Namespace], int]
 COMMAND_MODULES = (
     "controller.cli_topology",
     "controller.cli_plan",
+    "controller.cli_region",
     "controller.cli_lab",
     "controller.cli_discover",
     "controller.cli_apply",

@@ -158,10 +158,12 @@ class ScaleModel:
     their :class:`~optimizer.formulation.CapRow` (fibre rows for ``free``).
     """
 
-    def __init__(self, inst: Instance, *, time_limit: float = 60.0) -> None:
+    def __init__(
+        self, inst: Instance, *, time_limit: float = 60.0, groups: list[int] | None = None
+    ) -> None:
         self.inst = inst
         self.time_limit = time_limit
-        self.form: Formulation = build(inst, integer=False, elastic="scale")
+        self.form: Formulation = build(inst, integer=False, elastic="scale", class_groups=groups)
         ub = np.asarray(self.form.params["ub"].value, dtype=float)
         self._open = ub > 0
         self.form.params["ub"].value = np.where(self._open, ARTIFICIAL, 0.0)

@@ -29,8 +29,8 @@ fi
 stamp=.venv/.fsor-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "setup: pip install -e .[dev] (first run takes a few minutes)" >&2
+    echo "setup: pip install -e .[dev,ray] (first run takes a few minutes)" >&2
     .venv/bin/python -m pip install -q --upgrade pip >&2
-    .venv/bin/python -m pip install -q -e ".[dev]" >&2
+    .venv/bin/python -m pip install -q -e ".[dev,ray]" >&2
     echo "$want" > "$stamp"
 fi

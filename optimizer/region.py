@@ -44,6 +44,7 @@ import numpy.typing as npt
 from optimizer.formulation import CapRow, Formulation, build
 from optimizer.highs import FsorHighs
 from optimizer.instance import Instance
+from optimizer.region_highs import PersistentLP
 
 __all__ = [
     "BindingRow",
@@ -181,6 +182,7 @@ class ScaleModel:
                 ]
             else:
                 self.rows[key] = self.form.cap_rows[key[4:]]
+        self.lp = PersistentLP(self.form.problem, time_limit=time_limit)
         self.base: dict[str, Arr] = {
             k: np.asarray(self.form.params[k].value, dtype=float).copy() for k in self.cons
         }
@@ -203,15 +205,10 @@ class ScaleModel:
 
     def _run(self, bound: float) -> float:
         self.form.params["ub"].value = np.where(self._open, bound, 0.0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            try:
-                self.form.problem.solve(  # type: ignore[no-untyped-call]
-                    solver=FsorHighs(), time_limit=self.time_limit
-                )
-            except cp.error.SolverError:
-                return float("nan")
-        st = self.form.problem.status
+        try:
+            st = self.lp.solve()
+        except (cp.error.SolverError, ValueError):
+            return float("nan")
         if st in (cp.UNBOUNDED, cp.settings.INFEASIBLE_OR_UNBOUNDED):
             return math.inf
         if st not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):

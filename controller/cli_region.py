@@ -182,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
             "cells": len(sweep.results),
             "resumed": sweep.resumed,
             "wall_s": sweep.wall_s,
+            "startup_s": sweep.startup_s,
             "cells_per_s": sweep.cells_per_s,
             "notes": list(sweep.notes),
         }

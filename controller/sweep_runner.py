@@ -57,6 +57,7 @@ class SweepRun:
     wall_s: float
     cells_per_s: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    startup_s: float = 0.0  # Ray start and evaluator builds (not in cells_per_s)
 
 
 def ray_available() -> bool:
@@ -147,6 +148,7 @@ def _run_ray(
     time_limit: float,
     address: str | None,
     done: Callable[[list[CellResult]], None],
+    started_at: list[float],
 ) -> str:
     import ray
 
@@ -171,6 +173,8 @@ def _run_ray(
         actor_cls: Any = ray.remote(num_cpus=1, memory=ACTOR_MEMORY_BYTES)(CellEvaluator)
         inst_ref = ray.put(inst)
         actors = [actor_cls.remote(inst_ref, axes, time_limit) for _ in range(workers)]
+        ray.get([a.ready.remote() for a in actors])  # every evaluator built
+        started_at.append(time.perf_counter())
         queue = list(_chunks(todo, chunk))
         running: dict[Any, Any] = {}
         free = list(actors)
@@ -248,13 +252,13 @@ def run_sweep(
 
     chunk = max(1, min(8, len(todo) // (workers * 4) or 1))
     t0 = time.perf_counter()
+    started: list[float] = []  # when the Ray evaluators were built (startup excluded)
     try:
         if not todo:
             pass
         elif backend == "ray":
-            notes.append(
-                f"cells on {_run_ray(inst, axes, todo, workers, chunk, time_limit, address, done)}"
-            )
+            where = _run_ray(inst, axes, todo, workers, chunk, time_limit, address, done, started)
+            notes.append(f"cells on {where}")
         elif backend == "processes":
             _run_processes(inst, axes, todo, workers, chunk, time_limit, done)
             notes.append(f"cells in {workers} local processes")
@@ -268,7 +272,10 @@ def run_sweep(
             fh.close()
         if bar is not None:
             bar.close()
-    wall = time.perf_counter() - t0
+    end = time.perf_counter()
+    wall = end - t0
+    startup = (started[0] - t0) if started else 0.0
     ordered = tuple(out[(c.i, c.j)] for c in cells)
-    rate = len(todo) / wall if wall > 0 and todo else 0.0
-    return SweepRun(ordered, len(have), backend, workers, wall, rate, tuple(notes))
+    busy = wall - startup
+    rate = len(todo) / busy if busy > 0 and todo else 0.0
+    return SweepRun(ordered, len(have), backend, workers, wall, rate, tuple(notes), startup)

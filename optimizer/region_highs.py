@@ -6,9 +6,10 @@ returns new right-hand sides; only the rows that changed are written into the
 same ``highspy.Highs`` object (``changeRowBounds``): no recompile, no new model.
 HiGHS then solves from scratch with presolve (``clearSolver``): re-using the
 previous cell's simplex basis (``keep_basis=True``) skips presolve and was
-measured 2–5× slower per cell on germany50 with 5 sites (docs/region.md). The answer goes back through cvxpy's
-own inversion (``Problem.unpack_results``): variable values, the status and the
-constraint duals read exactly as after ``Problem.solve``. When the matrix
+measured 2–5× slower per cell on germany50 with 5 sites (docs/region.md).
+The answer goes back through cvxpy's own inversion (``Problem.unpack_results``):
+variable values, the status and the constraint duals read exactly as after
+``Problem.solve``. When the matrix
 itself changes (a coefficient Parameter moved) the model is loaded again.
 
 >>> import cvxpy as cp

@@ -271,5 +271,9 @@ class CellEvaluator:
         binding = self.model.dominant() if math.isfinite(alpha) else ""
         return CellResult(cell.i, cell.j, cell.values, alpha / scale, binding)
 
+    def ready(self) -> bool:
+        """True once built (a Ray actor answers it after its constructor has run)."""
+        return True
+
     def evaluate_many(self, cells: Sequence[Cell]) -> list[CellResult]:
         return [self.evaluate(c) for c in cells]

@@ -8,6 +8,7 @@ including other people's.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -99,10 +100,8 @@ def _pids_with(marker: str) -> set[int]:
 def _stop(marker: str) -> set[int]:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid in _pids_with(marker):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + 10
         while _pids_with(marker) and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -102,8 +102,11 @@ def write_map(
     for lab, cells in _components(labels):
         if not lab or len(cells) < max(1, (nx * ny) // 50):
             continue
-        cj = float(np.mean([ys[c[0]] for c in cells]))
-        ci = float(np.mean([xs[c[1]] for c in cells]))
+        my, mx = np.mean([c[0] for c in cells]), np.mean([c[1] for c in cells])
+        # the component's own cell nearest its centre (an L-shaped region's centre may lie
+        # outside it)
+        j0, i0 = min(cells, key=lambda c: ((c[0] - my) ** 2 + (c[1] - mx) ** 2, c))
+        cj, ci = float(ys[j0]), float(xs[i0])
         ax.text(
             ci,
             cj,

@@ -138,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = write_results(
         "region", rows, speedup_2_vs_1=speedup, warm_vs_cold=wc, map_png=str(png),
         cells_inside=inside, axes=[a.to_json() for a in axes], workloads=nw,
-        binding={r.binding for r in results},
+        binding=sorted({r.binding for r in results}),
+        grid=[r.to_json() for r in results],
     )  # fmt: skip
     print(f"wrote {path}")
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -71,6 +72,8 @@ def write_map(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     a, labels = alpha_grid(axes, results)
     shown = np.where(np.isnan(a), np.nan, np.clip(np.nan_to_num(a, posinf=alpha_max), 0, alpha_max))
@@ -89,9 +92,14 @@ def write_map(
     mesh = ax.pcolormesh(xe, ye, shown, cmap="RdBu", norm=norm, shading="flat")
     cb = fig.colorbar(mesh, ax=ax)
     cb.set_label(f"α (largest scale of the workload mix that fits; clipped at {alpha_max:g})")
+    handles: list[Any] = []
     if len(xs) > 1 and len(ys) > 1 and np.nanmin(shown) < 1 < np.nanmax(shown):
-        cs = ax.contour(xs, ys, shown, levels=[1.0], colors="black", linewidths=2.0)
-        ax.clabel(cs, fmt={1.0: "α = 1"}, fontsize=9)
+        ax.contour(xs, ys, shown, levels=[1.0], colors="black", linewidths=2.0)
+        handles.append(Line2D([], [], color="black", lw=2.0, label="α = 1 (FSOR boundary)"))
+    if np.isnan(a).any():
+        ax.pcolormesh(xe, ye, np.where(np.isnan(a), 1.0, np.nan), cmap="Greys", vmin=0, vmax=2,
+                      hatch="xx", shading="flat")  # fmt: skip
+        handles.append(Patch(facecolor="0.5", hatch="xx", label="solver failed"))
     ny, nx = a.shape
     for j in range(ny):  # boundaries between binding regions
         for i in range(nx):
@@ -107,15 +115,14 @@ def write_map(
         # outside it)
         j0, i0 = min(cells, key=lambda c: ((c[0] - my) ** 2 + (c[1] - mx) ** 2, c))
         cj, ci = float(ys[j0]), float(xs[i0])
+        tall = len({c[0] for c in cells}) > 2 * len({c[1] for c in cells})
         ax.text(
-            ci,
-            cj,
-            f"binds: {lab}",
-            ha="center",
-            va="center",
-            fontsize=8,
+            ci, cj, f"binds: {lab}", ha="center", va="center", fontsize=8,
+            rotation=90 if tall else 0,
             bbox={"boxstyle": "round", "fc": "white", "alpha": 0.75, "lw": 0.5},
-        )
+        )  # fmt: skip
+    if handles:
+        ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.85)
     ax.set_xlabel(f"{axes[0].cap} ({axes[0].unit})")
     ax.set_ylabel(f"{axes[1].cap} ({axes[1].unit})" if len(axes) > 1 else "")
     inside = int(np.sum(a >= 1 - 1e-9))

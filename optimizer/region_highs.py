@@ -121,7 +121,8 @@ class PersistentLP:
             self.warm = True
         h = self.highs
         assert h is not None
-        h.setOptionValue("time_limit", float(self.time_limit))
+        # HiGHS's time limit runs on the instance's cumulative clock: limit this run only
+        h.setOptionValue("time_limit", float(h.getRunTime() + self.time_limit))
         if not self.keep_basis:
             h.clearSolver()  # presolve again: faster than the old basis (docs/region.md)
         h.run()

@@ -94,8 +94,16 @@ class SciRow:
 
 def plan_sci(inst: Instance, workloads: Sequence[Workload], plan: Plan) -> list[SciRow]:
     """One :class:`SciRow` per placement of ``plan`` (workloads as planned, i.e. variants
-    applied); ``I`` is the energy-weighted mean intensity (E·I / E)."""
+    applied); ``I`` is the energy-weighted mean intensity (E·I / E). A placed workload
+    missing from ``workloads`` is taken from its class in ``inst`` (its per-slot energy,
+    whole slots as its duration, the default SCI inputs)."""
     by_id = {w.id: w for w in workloads}
+    for c in inst.classes:  # a workload not given: its class's slots, the default inputs
+        for wid in c.ids:
+            if wid not in by_id:
+                by_id[wid] = Workload(
+                    wid, c.origin, c.profile_kwh, inst.slot_hours * 3600.0,
+                )  # fmt: skip
     transfer: dict[str, float] = {}
     for lp in plan.lightpaths:
         if lp.workload is not None:

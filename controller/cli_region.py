@@ -183,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
             "resumed": sweep.resumed,
             "wall_s": sweep.wall_s,
             "startup_s": sweep.startup_s,
+            "cpu_s_per_worker": list(sweep.cpu_s),
             "cells_per_s": sweep.cells_per_s,
             "notes": list(sweep.notes),
         }

@@ -58,6 +58,14 @@ class SweepRun:
     cells_per_s: float
     notes: tuple[str, ...] = field(default_factory=tuple)
     startup_s: float = 0.0  # Ray start and evaluator builds (not in cells_per_s)
+    cpu_s: tuple[float, ...] = ()  # CPU seconds of the cells in each worker process
+
+    @property
+    def cpu_bound_cells_per_s(self) -> float:
+        """Cells/s if every worker had a core to itself: cells / the busiest worker's CPU s."""
+        busiest = max(self.cpu_s, default=0.0)
+        done = len(self.results) - self.resumed
+        return done / busiest if busiest > 0 else 0.0
 
 
 def ray_available() -> bool:
@@ -106,15 +114,31 @@ def _chunks(cells: Sequence[Cell], size: int) -> Iterator[list[Cell]]:
         yield list(cells[k : k + size])
 
 
-_evaluator: CellEvaluator | None = None  # one per worker process (set by _init)
+class TimedEvaluator:
+    """A :class:`CellEvaluator` that also reports the CPU seconds its process spent per batch
+    (the work itself, whatever else the machine runs: ``cpu_s`` in :class:`SweepRun`)."""
+
+    def __init__(self, inst: Instance, axes: tuple[Axis, ...], time_limit: float) -> None:
+        self.ev = CellEvaluator(inst, axes, time_limit)
+
+    def ready(self) -> int:
+        return os.getpid()
+
+    def evaluate_many(self, cells: list[Cell]) -> tuple[int, float, list[CellResult]]:
+        t0 = time.process_time()
+        out = self.ev.evaluate_many(cells)
+        return os.getpid(), time.process_time() - t0, out
+
+
+_evaluator: TimedEvaluator | None = None  # one per worker process (set by _init)
 
 
 def _init(inst: Instance, axes: tuple[Axis, ...], time_limit: float) -> None:
     global _evaluator
-    _evaluator = CellEvaluator(inst, axes, time_limit)
+    _evaluator = TimedEvaluator(inst, axes, time_limit)
 
 
-def _eval(cells: list[Cell]) -> list[CellResult]:
+def _eval(cells: list[Cell]) -> tuple[int, float, list[CellResult]]:
     assert _evaluator is not None
     return _evaluator.evaluate_many(cells)
 
@@ -126,11 +150,11 @@ def _run_processes(
     workers: int,
     chunk: int,
     time_limit: float,
-    done: Callable[[list[CellResult]], None],
+    done: Callable[[tuple[int, float, list[CellResult]]], None],
 ) -> None:
     ctx = get_context("spawn")
     with ProcessPoolExecutor(workers, ctx, _init, (inst, axes, time_limit)) as pool:
-        pending: set[Future[list[CellResult]]] = {
+        pending: set[Future[tuple[int, float, list[CellResult]]]] = {
             pool.submit(_eval, c) for c in _chunks(todo, chunk)
         }
         while pending:
@@ -147,7 +171,7 @@ def _run_ray(
     chunk: int,
     time_limit: float,
     address: str | None,
-    done: Callable[[list[CellResult]], None],
+    done: Callable[[tuple[int, float, list[CellResult]]], None],
     started_at: list[float],
 ) -> str:
     import ray
@@ -170,7 +194,7 @@ def _run_ray(
     else:
         where = "the running ray instance"
     try:
-        actor_cls: Any = ray.remote(num_cpus=1, memory=ACTOR_MEMORY_BYTES)(CellEvaluator)
+        actor_cls: Any = ray.remote(num_cpus=1, memory=ACTOR_MEMORY_BYTES)(TimedEvaluator)
         inst_ref = ray.put(inst)
         actors = [actor_cls.remote(inst_ref, axes, time_limit) for _ in range(workers)]
         ray.get([a.ready.remote() for a in actors])  # every evaluator built
@@ -240,7 +264,11 @@ def run_sweep(
 
         bar = tqdm(total=len(todo), file=sys.stderr, unit="cell", desc="fsor region")
 
-    def done(batch: list[CellResult]) -> None:
+    cpu: dict[int, float] = {}
+
+    def done(answer: tuple[int, float, list[CellResult]]) -> None:
+        pid, cpu_s, batch = answer
+        cpu[pid] = cpu.get(pid, 0.0) + cpu_s
         for r in batch:
             out[(r.i, r.j)] = r
             if fh is not None:
@@ -263,7 +291,7 @@ def run_sweep(
             _run_processes(inst, axes, todo, workers, chunk, time_limit, done)
             notes.append(f"cells in {workers} local processes")
         else:
-            ev = CellEvaluator(inst, axes, time_limit)
+            ev = TimedEvaluator(inst, axes, time_limit)
             for c in _chunks(todo, chunk):
                 done(ev.evaluate_many(c))
             notes.append("cells in this process")
@@ -278,4 +306,7 @@ def run_sweep(
     ordered = tuple(out[(c.i, c.j)] for c in cells)
     busy = wall - startup
     rate = len(todo) / busy if busy > 0 and todo else 0.0
-    return SweepRun(ordered, len(have), backend, workers, wall, rate, tuple(notes), startup)
+    return SweepRun(
+        ordered, len(have), backend, workers, wall, rate, tuple(notes), startup,
+        tuple(sorted(cpu.values(), reverse=True)),
+    )  # fmt: skip

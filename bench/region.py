@@ -35,12 +35,12 @@ from bench.common import format_table, write_results
 from bench.plan import prepare
 from controller.region_map import write_map
 from controller.sweep_runner import run_sweep
-from optimizer.caps import Caps
+from optimizer.analysis.sweep import Axis, CellEvaluator, cells_of, parse_axis, with_axes
 from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.signals import default_signals
-from optimizer.sweep import Axis, CellEvaluator, cells_of, parse_axis, with_axes
-from optimizer.workloads import synthetic_workloads
+from optimizer.inputs.caps import Caps
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workloads import synthetic_workloads
 
 OUT = Path(__file__).resolve().parent / "results"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizer.sweep import Axis, CellResult
+from optimizer.analysis.sweep import Axis, CellResult
 
 __all__ = ["alpha_grid", "write_map"]
 

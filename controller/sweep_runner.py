@@ -2,7 +2,7 @@
 
 Backends:
 
-* ``ray`` — one Ray actor per worker (:class:`optimizer.sweep.CellEvaluator`): it
+* ``ray`` — one Ray actor per worker (:class:`optimizer.analysis.sweep.CellEvaluator`): it
   compiles the program once and changes only Parameters from cell to cell.
   Without an address Ray starts a private local instance (``address="local"``:
   never an existing one) with no dashboard, ``workers`` CPUs, a 256 MiB object
@@ -32,8 +32,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from optimizer.instance import Instance
-from optimizer.sweep import Axis, Cell, CellEvaluator, CellResult, cells_of
+from optimizer.analysis.sweep import Axis, Cell, CellEvaluator, CellResult, cells_of
+from optimizer.inputs.instance import Instance
 from topology.errors import InputError
 
 __all__ = ["SweepRun", "load_results", "ray_available", "run_sweep"]

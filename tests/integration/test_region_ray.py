@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 
 from controller.sweep_runner import run_sweep
-from optimizer.caps import Caps
+from optimizer.analysis.sweep import Axis, parse_axis, with_axes
 from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.signals import default_signals
-from optimizer.sweep import Axis, parse_axis, with_axes
-from optimizer.workloads import default_workloads
+from optimizer.inputs.caps import Caps
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workloads import default_workloads
 from topology.io import default_inventory
 
 ray = pytest.importorskip("ray")

@@ -10,16 +10,16 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from optimizer.caps import Caps
-from optimizer.formulation import build
-from optimizer.fsor_region import max_scale
-from optimizer.highs import FsorHighs
+from optimizer.analysis.fsor_region import max_scale
+from optimizer.analysis.region import ScaleModel, objective_duals, region
+from optimizer.analysis.region_integral import breakpoints, integral_alpha
 from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.region import ScaleModel, objective_duals, region
-from optimizer.region_integral import breakpoints, integral_alpha
-from optimizer.signals import default_signals
-from optimizer.workloads import Workload, default_workloads
+from optimizer.inputs.caps import Caps
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workloads import Workload, default_workloads
+from optimizer.model.formulation import build
+from optimizer.solve.highs import FsorHighs
 from topology.io import default_inventory
 
 

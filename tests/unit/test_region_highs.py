@@ -6,7 +6,7 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from optimizer.region_highs import PersistentLP
+from optimizer.analysis.region_highs import PersistentLP
 
 
 def _lp() -> tuple[cp.Problem, cp.Parameter]:

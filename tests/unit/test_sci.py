@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from controller.cli import main
-from optimizer.sci import green_scores
-from optimizer.signals import default_signals
+from optimizer.analysis.sci import green_scores
+from optimizer.inputs.signals import default_signals
 
 
 def test_plan_json_sci_matches_hand_computation(

@@ -9,14 +9,20 @@ from dataclasses import replace
 import cvxpy as cp
 import pytest
 
-from optimizer.caps import Caps
-from optimizer.formulation import build
-from optimizer.highs import FsorHighs
+from optimizer.analysis.throttle import (
+    FULL,
+    expand,
+    select_variants,
+    throttle_report,
+    throttled_plan,
+)
 from optimizer.inputs import make_instance
-from optimizer.signals import default_signals
-from optimizer.throttle import FULL, expand, select_variants, throttle_report, throttled_plan
-from optimizer.workload_types import Variant, Workload
-from optimizer.workloads import default_workloads
+from optimizer.inputs.caps import Caps
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workload_types import Variant, Workload
+from optimizer.inputs.workloads import default_workloads
+from optimizer.model.formulation import build
+from optimizer.solve.highs import FsorHighs
 from topology.io import default_inventory
 
 PUE_FRA = next(s.pue for s in default_inventory().sites if s.id == "dc-fra")

@@ -175,6 +175,16 @@ def _summary(p: Plan) -> str:
     return "\n".join(lines)
 
 
+def _green(inst: Instance, planned: list[Workload], plan: Plan) -> dict[str, Any]:
+    """SCI per placed workload and the Green Score per site and slot (docs/region.md)."""
+    from optimizer.analysis.sci import green_score_rows, plan_sci
+
+    return {
+        "sci": [r.to_json() for r in plan_sci(inst, planned, plan)],
+        "green_score": green_score_rows(inst),
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of ``fsor plan``."""
     if not args.time_limit > 0:
@@ -187,15 +197,38 @@ def run(args: argparse.Namespace) -> int:
     inst = make_instance(inventory, signals, workloads, caps, weights, scales, k=args.k)
     if args.uncertainty is not None and not args.uncertainty >= 0:
         raise InputError("--uncertainty", "uncertainty", args.uncertainty, "expected R >= 0")
-    joint = Planner(inst).solve(
-        time_limit=args.time_limit,
-        mip_gap=args.mip_gap,
-        with_lp_bound=args.lp_bound,
-        method=args.method,
-    )
+    throttling = None
+    if any(w.variants for w in workloads):
+        from optimizer.analysis.throttle import throttled_plan
+
+        joint, selection = throttled_plan(
+            inventory,
+            signals,
+            workloads,
+            caps,
+            weights,
+            scales,
+            k=args.k,
+            time_limit=args.time_limit,
+            mip_gap=args.mip_gap,
+            method=args.method,
+        )
+        throttling = selection.to_json()
+        planned = selection.planned(workloads)
+    else:
+        joint = Planner(inst).solve(
+            time_limit=args.time_limit,
+            mip_gap=args.mip_gap,
+            with_lp_bound=args.lp_bound,
+            method=args.method,
+        )
+        planned = list(workloads)
     doc = joint.to_json()
     doc["slot_starts"] = [t.isoformat() for t in inst.slots]
     doc["slot_hours"] = inst.slot_hours
+    if throttling is not None:
+        doc["throttling"] = throttling
+    doc.update(_green(inst, planned, joint))
     if args.uncertainty is not None and joint.objective is not None:
         doc["cap_confidence"] = confidence(inst, joint, args.uncertainty)
     other = None
@@ -210,6 +243,10 @@ def run(args: argparse.Namespace) -> int:
         print(_summary(joint))
         for line in fill_report(signals):
             print(line)
+        for row in doc["sci"][:20]:
+            print(f"  SCI {row['workload']} at {row['site']}: {row['sci']:.4g} {row['unit']}")
+        if throttling is not None:
+            print(f"  throttling: value lost {throttling['value_lost']:.4g}")
         for row in doc.get("cap_confidence", []):
             print(f"  P({row['cap']} {row['where']} {row['day']} holds) = {row['probability']:.3f}")
         if other is not None:

@@ -98,6 +98,7 @@ def build(
     integer: bool = True,
     elastic: str | None = None,
     integer_lightpaths: bool = False,
+    class_groups: list[int] | None = None,
 ) -> Formulation:
     """Build the cvxpy problem for ``inst`` (parameters set from ``inst``).
 
@@ -108,6 +109,9 @@ def build(
     (use with ``integer=False``: the FSOR region along the workload mix).
     ``integer_lightpaths``: lightpath counts ``n`` integral too (default: continuous;
     placements are integral, routes are chosen by the assignment step).
+    ``class_groups[c]``: the count constraint holds per group of classes, not per class
+    (the service variants of one set of workloads: :mod:`optimizer.analysis.throttle`); every
+    class of a group has the group's count.
     """
     slacks: dict[str, cp.Variable] = {}
     S, T = len(inst.sites), inst.horizon
@@ -122,6 +126,12 @@ def build(
     rows, cols = [o[0] for o in options], list(range(len(options)))
     C = sp.csr_matrix((np.ones(len(options)), (rows, cols)), shape=(len(inst.classes), nx_))
     counts = np.array([c.count for c in inst.classes], dtype=float)
+    if class_groups is not None:
+        cg = list(class_groups)
+        ng = max(cg) + 1
+        G = sp.csr_matrix((np.ones(len(cg)), (cg, range(len(cg)))), shape=(ng, len(cg)))
+        C = sp.csr_matrix(G @ C)
+        counts = np.array([counts[cg.index(g)] for g in range(ng)], dtype=float)
     ub = cp.Parameter(nx_, nonneg=True, name="ub")
     params["ub"] = ub
     if elastic == "scale":
@@ -129,7 +139,7 @@ def build(
         slacks["scale"] = alpha
         cons += [C @ x == alpha * counts, x >= 0, x <= ub]
     elif elastic == "workload":
-        shed = cp.Variable(len(inst.classes), nonneg=True, name="shed")
+        shed = cp.Variable(len(counts), nonneg=True, name="shed")
         slacks["workload"] = shed
         cons += [C @ x + shed == counts, x >= 0, x <= ub]
     else:

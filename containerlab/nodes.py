@@ -90,7 +90,7 @@ def check_servable(lab: Lab, node: Node) -> None:
 
 
 def make_host_key(directory: Path) -> tuple[Path, str]:
-    """An ECDSA P-256 PEM host key shared by the lab's emulator nodes; (path, public line)."""
+    """An ECDSA P-256 PEM host key in ``directory`` (0600); (path, public line)."""
     key = directory / "host_key"
     if not key.exists():
         subprocess.run(
@@ -114,6 +114,8 @@ def make_host_key(directory: Path) -> tuple[Path, str]:
             capture_output=True,
             timeout=30,
         )
+        os.chmod(key, 0o600)
+        os.chmod(key.with_name("host_key.pub"), 0o600)
     pub = key.with_name("host_key.pub").read_text().split()
     return key, f"{pub[0]} {pub[1]}"
 
@@ -162,11 +164,13 @@ def start(node: Node, nd: dict[str, Any], host_key: Path, prefix: list[str]) -> 
     :class:`LabError` if the node cannot be started.
     """
     workdir = Path(nd["log"]).with_suffix("")
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
     bind = "0.0.0.0" if prefix else nd["host"]
     if node.kind == "device":
         cmd = device_command()
         assert cmd is not None  # checked by check_servable
+        key, pub = make_host_key(workdir)  # a host key per node: one leak is one node
+        del host_key
         argv = [
             *prefix,
             *cmd,
@@ -176,26 +180,31 @@ def start(node: Node, nd: dict[str, Any], host_key: Path, prefix: list[str]) -> 
             bind,
             "--port",
             str(nd["port"]),
-            "--username",
-            nd["username"],
-            "--password",
-            nd["password"],
             "--host-key",
-            str(host_key),
+            str(key),
             "--state-dir",
             str(workdir),
             *delay_args(node),
         ]
-        with open(nd["log"], "wb") as out:
+        # credentials by environment (readable by the owner only), never on the command line
+        env = {
+            **os.environ,
+            "FSOR_DEVICE_USERNAME": str(nd["username"]),
+            "FSOR_DEVICE_PASSWORD": str(nd["password"] or ""),
+        }
+        fd = os.open(nd["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
             proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=env,
             )
         nd["pids"] = [[proc.pid, proc_starttime(proc.pid)]]
         nd["pid"], nd["starttime"] = nd["pids"][0]
+        nd["known_hosts_line"] = f"[{nd['host']}]:{nd['port']} {pub}"
         return
     from containerlab import netconfd_node
 

@@ -26,10 +26,12 @@ Handler = Callable[[argparse.Namespace], int]
 #: subcommand modules, in the order ``fsor --help`` lists them
 COMMAND_MODULES = (
     "controller.cli.topology",
+    "controller.cli.validate",
     "controller.cli.plan",
     "controller.cli.lab",
     "controller.cli.discover",
     "controller.cli.apply",
+    "controller.cli.history",
     "controller.cli.demo",
     "controller.cli.experiment",
     "controller.cli.serve",

@@ -42,6 +42,10 @@ OFFLINE: list[tuple[list[str], str]] = [
     (["experiment", "orca", "--out", "{tmp}", "--json"], "hours"),
     (["experiment", "year", "--days", "1", "--time-limit", "10", "--out", "{tmp}", "--json"],
      "totals"),
+    *[
+        (["validate", str(REPO / "examples" / f), "--json"], "valid")
+        for f in ("plan.json", "devices.yaml", "workloads.yaml", "caps.yaml", "lab.clab.yml")
+    ],
 ]
 
 LAB = ["--lab", "{file}", "--lab-instance", "{instance}"]
@@ -61,6 +65,8 @@ ELSEWHERE = {
     ("demo",): "tests/integration/test_provision_demo.py",
     ("lab", "up"): "tests/integration/test_lab_runner.py (the fixtures bring labs up)",
     ("lab", "down"): "tests/integration/test_lab_runner.py",
+    ("history",): "tests/integration/test_safe_apply.py (after a real apply)",
+    ("rollback",): "tests/integration/test_safe_apply.py (after a real apply)",
 }
 
 PLAN = {

@@ -222,8 +222,9 @@ def days_markdown(doc: Mapping[str, Any], figures: Sequence[str]) -> str:
                        if d not in doc["days_infeasible"])
            if set(doc["days_without_joint_plan"]) - set(doc["days_infeasible"]) else "")
         + f". Workloads: {doc['workloads']}. Wall time of this run: {doc['wall_s']:.1f} s with "
-        f"{doc['workers']} worker(s) on {doc['cpus']} CPUs (a resumed run counts only the days "
-        f"it ran); task time summed: {doc['task_wall_s']:.1f} s.",
+        f"{doc['workers']} worker(s) ({doc.get('backend', 'processes')}) on {doc['cpus']} "
+        "CPUs (a resumed run counts only the days it ran); task time summed: "
+        f"{doc['task_wall_s']:.1f} s.",
         "",
         "## Totals over the compared days",
         "",

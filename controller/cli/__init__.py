@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 
 from controller import __version__
+from controller.session import set_ncclient_poll_interval
 from topology.errors import FsorError, InputError
 
 __all__ = ["main"]
@@ -25,10 +26,12 @@ Handler = Callable[[argparse.Namespace], int]
 #: subcommand modules, in the order ``fsor --help`` lists them
 COMMAND_MODULES = (
     "controller.cli.topology",
+    "controller.cli.validate",
     "controller.cli.plan",
     "controller.cli.lab",
     "controller.cli.discover",
     "controller.cli.apply",
+    "controller.cli.history",
     "controller.cli.demo",
     "controller.cli.experiment",
 )
@@ -65,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # the one process-wide ncclient setting fsor makes, here at its entry point
+    # (controller.session.DEFAULT_POLL_INTERVAL_S; docs/southbound.md "Sessions")
+    set_ncclient_poll_interval()
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)

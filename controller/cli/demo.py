@@ -29,7 +29,8 @@ from typing import Any
 import containerlab
 from controller.discovery import DiscoveryResult, discover
 from controller.edits import PREFIX, LightpathIntent
-from controller.provision import apply_intents, intents_from_plan
+from controller.provision import intents_from_plan
+from controller.safe_apply import ApplyOptions, apply_safely
 from controller.seed import seed_from_lab
 from controller.session import SessionOptions, SessionPool
 
@@ -240,7 +241,10 @@ async def _push(
         # one transaction: drop the previous slot's lightpaths, add this slot's (reusing
         # the transponder channels they free)
         reuse = busy & {x for it in intents for x in it.transponders}
-        res = await apply_intents(pool, found, intents, confirm_timeout_s=120)
+        # the operator's path: checked (grid, loops, spectrum, YANG), diffed under the locks;
+        # the demo replaces each slot with the next, so its removals are expected
+        demo = ApplyOptions(source=f"joint plan {label}", confirm_timeout_s=120, yes=True)
+        res, _ = await apply_safely(pool, found, intents, demo)
         busy = frozenset(x for it in intents for x in it.transponders)
         t["push_s"] += time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -261,7 +265,8 @@ async def _push(
         )
         _say(f"{label}: pushed {len(intents)} lightpath(s), {held} read back")
     t0 = time.perf_counter()
-    end = await apply_intents(pool, found, [], confirm_timeout_s=120)  # leave the lab as found
+    leave = ApplyOptions(source="demo end", confirm_timeout_s=120, yes=True)
+    end, _ = await apply_safely(pool, found, [], leave)  # leave the lab as found
     t["push_s"] += time.perf_counter() - t0
     return {
         "slots": slots,

@@ -11,8 +11,18 @@ from typing import Any
 from controller.discovery import DiscoveryResult, discover
 from controller.seed import Seed, seed_from_devices, seed_from_lab
 from controller.session import SessionOptions
+from topology.errors import InputError
 
-__all__ = ["add_target_arguments", "options_from_args", "register", "seed_from_args"]
+#: exit code of ``fsor discover`` when no device answered
+EXIT_NONE_REACHABLE = 3
+
+__all__ = [
+    "EXIT_NONE_REACHABLE",
+    "add_target_arguments",
+    "options_from_args",
+    "register",
+    "seed_from_args",
+]
 
 
 def add_target_arguments(p: argparse.ArgumentParser) -> None:
@@ -41,7 +51,14 @@ def options_from_args(args: argparse.Namespace, seed: Seed) -> SessionOptions:
     """Session options (host-key policy, timeouts) from the arguments."""
     from pathlib import Path
 
-    kh = Path(args.known_hosts) if args.known_hosts else seed.known_hosts
+    kh = Path(args.known_hosts).expanduser() if args.known_hosts else seed.known_hosts
+    if args.known_hosts and not Path(args.known_hosts).expanduser().is_file():
+        raise InputError(
+            "--known-hosts",
+            "known_hosts",
+            args.known_hosts,
+            "expected an existing known_hosts file",
+        )
     return SessionOptions(
         rpc_timeout_s=args.rpc_timeout,
         known_hosts=kh,
@@ -95,4 +112,12 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(render(result))
+    reachable = sum(d.reachable for d in result.devices)
+    if result.devices and reachable == 0:
+        print(
+            f"fsor: error: 0 of {len(result.devices)} devices reachable "
+            f"(first: {result.devices[0].id}: {result.devices[0].reason})",
+            file=sys.stderr,
+        )
+        return EXIT_NONE_REACHABLE
     return 0

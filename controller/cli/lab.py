@@ -1,7 +1,8 @@
 """``fsor lab``: bring containerlab topologies up as real NETCONF devices, without Docker.
 
 ``fsor lab up FILE [--backend netns|loopback] [--json]``, ``fsor lab down FILE``,
-``fsor lab status FILE [--json]`` and ``fsor lab generate SOURCE -o DIR``.
+``fsor lab status FILE [--json]``, ``fsor lab inject FILE NODE EVENT TARGET`` and
+``fsor lab generate SOURCE -o DIR``.
 """
 
 from __future__ import annotations
@@ -82,17 +83,24 @@ def _default_name(source: str) -> str:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from containerlab.generate import lab_from_inventory, write_lab
+    from containerlab.generate import ORCA_NETCONFD_ROADMS, lab_from_inventory, write_lab
     from topology.io import load_source
 
+    orca = args.source == "orca"  # defaults that reproduce the committed orca.clab.yml
     inv = load_source(args.source)
+    if args.netconfd_roadms is not None:
+        on_netconfd = tuple(x for x in args.netconfd_roadms.split(",") if x)
+    else:
+        on_netconfd = ORCA_NETCONFD_ROADMS if orca else ()
+    conformance = args.conformance if args.conformance is not None else (0 if orca else 1)
     lab = lab_from_inventory(
         inv,
         args.name or _default_name(args.source),
-        mgmt_subnet=args.mgmt_subnet,
+        mgmt_subnet=args.mgmt_subnet or ("172.30.10.0/24" if orca else "172.30.64.0/24"),
         amplifier_nodes=not args.no_amplifiers,
         transponders_per_roadm=args.transponders,
-        conformance_nodes=args.conformance,
+        conformance_nodes=conformance,
+        netconfd_roadms=on_netconfd,
     )
     path = write_lab(lab, args.output)
     if args.json:
@@ -100,6 +108,21 @@ def _generate(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {path} ({lab.devices} nodes, assets in {path.parent / lab.name})")
     return 0
+
+
+def _inject(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from controller.lab_inject import inject
+
+    done = asyncio.run(inject(args.file, args.node, args.event, args.target, args.name))
+    if args.json:
+        print(json.dumps({"injected": done}))
+    else:
+        for d in done:
+            state = "ok" if d["ok"] else f"not injected: {d['reason']}"
+            print(f"{d['node']}: {d['event']} {d['target']}: {state}")
+    return 0 if any(d["ok"] for d in done) else 1
 
 
 def register(subparsers: Any) -> None:
@@ -128,6 +151,19 @@ def register(subparsers: Any) -> None:
     status.add_argument("--no-probe", action="store_true", help="do not re-check NETCONF hellos")
     status.set_defaults(handler=_status)
 
+    from containerlab.device.events import EVENTS
+
+    inj = sub.add_parser(
+        "inject",
+        help="make a lab device behave as if a fault happened (port/fibre down, alarm, LOS)",
+        description="Send the lab-only inject-event RPC; fibre-down/-up also hit the link peer.",
+    )
+    common(inj)
+    inj.add_argument("node", metavar="NODE", help="lab node name")
+    inj.add_argument("event", metavar="EVENT", choices=list(EVENTS), help=", ".join(EVENTS))
+    inj.add_argument("target", metavar="TARGET", help="port, amplifier or optical-channel name")
+    inj.set_defaults(handler=_inject)
+
     gen = sub.add_parser("generate", help="write a lab from a network (ORCA, GNPy, topohub)")
     gen.add_argument(
         "source", metavar="SOURCE", help="network file or name (orca, gnpy:..., topohub:...)"
@@ -135,7 +171,8 @@ def register(subparsers: Any) -> None:
     gen.add_argument("-o", "--output", required=True, help="directory for NAME.clab.yml and NAME/")
     gen.add_argument("--name", help="lab name (default: from SOURCE)")
     gen.add_argument(
-        "--mgmt-subnet", default="172.30.64.0/24", help="management subnet (grows to fit)"
+        "--mgmt-subnet",
+        help="management subnet, grows to fit (default 172.30.10.0/24 for orca, else .64.0/24)",
     )
     gen.add_argument(
         "--transponders", type=int, help="transponders per ROADM (default: the source's)"
@@ -143,6 +180,14 @@ def register(subparsers: Any) -> None:
     gen.add_argument(
         "--no-amplifiers", action="store_true", help="no amplifier node per fibre line"
     )
-    gen.add_argument("--conformance", type=int, default=1, help="netconfd conformance nodes")
+    gen.add_argument(
+        "--conformance", type=int, help="netconfd nodes wired to nothing (default 0 for orca, 1)"
+    )
+    gen.add_argument(
+        "--netconfd-roadms",
+        metavar="ID,...",
+        help="ROADMs served by netconfd (fsor-lightpath) in the lightpath path "
+        "(default for orca: roadm-lon,roadm-mrs; '' for none)",
+    )
     gen.add_argument("--json", action="store_true", help="print one JSON document")
     gen.set_defaults(handler=_generate)

@@ -18,6 +18,13 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from controller.cli.plan_live import (
+    add_live_arguments,
+    check_magnitudes,
+    fill_report,
+    live_inventory,
+    refuse_fills,
+)
 from optimizer.inputs import make_instance
 from optimizer.inputs.caps import Caps, Scales, Weights, load_caps, load_scales, load_weights
 from optimizer.inputs.instance import Instance
@@ -67,6 +74,7 @@ def register(subparsers: Any) -> None:
         help="audit: probability each signal-weighted cap holds if signals err by R x value "
         "(Gaussian, independent; docs/robust.md)",
     )
+    add_live_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=run)
 
@@ -79,7 +87,7 @@ def _inputs(
     from topology.build import build
     from topology.io import load_source
 
-    inventory = load_source(args.network)
+    inventory = live_inventory(args) or load_source(args.network)
     if args.signals:
         opts: dict[str, Any] = {"policy": args.policy}
         if args.date:
@@ -174,6 +182,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.mip_gap < 1:
         raise InputError("--mip-gap", "mip_gap", args.mip_gap, "expected a gap in [0, 1)")
     inventory, signals, workloads, caps, weights, scales = _inputs(args)
+    refuse_fills(args, signals)
+    check_magnitudes(workloads, inventory)
     inst = make_instance(inventory, signals, workloads, caps, weights, scales, k=args.k)
     if args.uncertainty is not None and not args.uncertainty >= 0:
         raise InputError("--uncertainty", "uncertainty", args.uncertainty, "expected R >= 0")
@@ -184,6 +194,8 @@ def run(args: argparse.Namespace) -> int:
         method=args.method,
     )
     doc = joint.to_json()
+    doc["slot_starts"] = [t.isoformat() for t in inst.slots]
+    doc["slot_hours"] = inst.slot_hours
     if args.uncertainty is not None and joint.objective is not None:
         doc["cap_confidence"] = confidence(inst, joint, args.uncertainty)
     other = None
@@ -196,6 +208,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         print(_summary(joint))
+        for line in fill_report(signals):
+            print(line)
         for row in doc.get("cap_confidence", []):
             print(f"  P({row['cap']} {row['where']} {row['day']} holds) = {row['probability']:.3f}")
         if other is not None:

@@ -48,6 +48,7 @@ __all__ = [
     "DEFAULT_UNITS",
     "DIMENSIONS",
     "MISSING_POLICIES",
+    "PRICE_FLOOR",
     "ZONES",
     "FilledValue",
     "MissingPolicy",
@@ -93,6 +94,11 @@ DEFAULT_UNITS: Mapping[str, str] = {
     "power_headroom": "kW",
 }
 MISSING_POLICIES: tuple[str, ...] = ("ffill", "interpolate", "worst")
+
+#: the lowest accepted price, EUR/MWh: the harmonised minimum clearing price of the EU
+#: single day-ahead coupling. Every other dimension must be >= 0 (a negative intensity
+#: would be a credit the optimiser exploits).
+PRICE_FLOOR = -500.0
 
 _TOL_S = 1e-6
 
@@ -349,11 +355,21 @@ def build_signals(
                 source, f"{region}/{dim}", len(values), f"expected {len(ts)} values (one per slot)"
             )
         clean: list[float | None] = []
-        for v in values:
-            if v is None or not math.isfinite(float(v)):
+        for i, v in enumerate(values):
+            if v is None or math.isnan(float(v)):
                 clean.append(None)
-            else:
-                clean.append(float(v))
+                continue
+            x = float(v)
+            floor = PRICE_FLOOR if dim == "price" else 0.0
+            if not math.isfinite(x) or x < floor:
+                raise InputError(
+                    source,
+                    f"{region}/{dim}[{ts[i].isoformat()}]",
+                    x,
+                    f"expected a finite value >= {floor:g} {DEFAULT_UNITS[dim]}"
+                    + (" (the EU day-ahead price floor)" if dim == "price" else ""),
+                )
+            clean.append(x)
         data[(region, dim)], f = _fill(clean, ts, policy, region, dim, source)
         filled.extend(f)
         if region not in order:

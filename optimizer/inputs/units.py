@@ -15,16 +15,14 @@ ml, kL, m3, gal, got '3 furlongs'
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from topology.errors import InputError
+from topology.strict_load import load_json, load_yaml
 
 __all__ = ["CANONICAL_UNITS", "parse_quantity", "read_document"]
 
@@ -142,10 +140,7 @@ def read_document(path: str | Path) -> tuple[str, Any]:
         raise InputError(source, "file", source, f"expected a readable file ({exc})") from None
     except UnicodeDecodeError:
         raise InputError(source, "file", source, "expected UTF-8 text") from None
-    try:
-        if Path(path).suffix.lower() == ".json":
-            return source, json.loads(text)
-        return source, yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        where = str(exc).splitlines()[0][:120]
-        raise InputError(source, "document", where, "expected valid YAML/JSON") from None
+    # duplicate keys are an error (json/PyYAML would keep the last one silently)
+    if Path(path).suffix.lower() == ".json":
+        return source, load_json(text, source)
+    return source, load_yaml(text, source)

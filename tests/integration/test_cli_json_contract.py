@@ -42,6 +42,10 @@ OFFLINE: list[tuple[list[str], str]] = [
     (["experiment", "orca", "--out", "{tmp}", "--json"], "hours"),
     (["experiment", "year", "--days", "1", "--time-limit", "10", "--out", "{tmp}", "--json"],
      "totals"),
+    *[
+        (["validate", str(REPO / "examples" / f), "--json"], "valid")
+        for f in ("plan.json", "devices.yaml", "workloads.yaml", "caps.yaml", "lab.clab.yml")
+    ],
 ]
 
 LAB = ["--lab", "{file}", "--lab-instance", "{instance}"]
@@ -51,6 +55,9 @@ ON_LAB: list[tuple[list[str], str]] = [
     (["discover", *LAB, "--json"], "devices"),
     (["apply", "{plan}", *LAB, "--dry-run", "--json"], "dry_run"),
     (["lab", "status", "{file}", "--name", "{instance}", "--json"], "nodes"),
+    # an already-up port told to come up: the RPC and the report, no change to the lab
+    (["lab", "inject", "{file}", "--name", "{instance}", "roadm-fra", "port-up", "eth1", "--json"],
+     "injected"),
 ]
 
 #: covered elsewhere with the same one-document check (command path -> where)
@@ -58,6 +65,8 @@ ELSEWHERE = {
     ("demo",): "tests/integration/test_provision_demo.py",
     ("lab", "up"): "tests/integration/test_lab_runner.py (the fixtures bring labs up)",
     ("lab", "down"): "tests/integration/test_lab_runner.py",
+    ("history",): "tests/integration/test_safe_apply.py (after a real apply)",
+    ("rollback",): "tests/integration/test_safe_apply.py (after a real apply)",
 }
 
 PLAN = {

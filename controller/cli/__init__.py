@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "controller.cli.history",
     "controller.cli.demo",
     "controller.cli.experiment",
+    "controller.cli.serve",
 )
 
 log = logging.getLogger("fsor")

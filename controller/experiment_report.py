@@ -222,8 +222,9 @@ def days_markdown(doc: Mapping[str, Any], figures: Sequence[str]) -> str:
                        if d not in doc["days_infeasible"])
            if set(doc["days_without_joint_plan"]) - set(doc["days_infeasible"]) else "")
         + f". Workloads: {doc['workloads']}. Wall time of this run: {doc['wall_s']:.1f} s with "
-        f"{doc['workers']} worker(s) on {doc['cpus']} CPUs (a resumed run counts only the days "
-        f"it ran); task time summed: {doc['task_wall_s']:.1f} s.",
+        f"{doc['workers']} worker(s) ({doc.get('backend', 'processes')}) on {doc['cpus']} "
+        "CPUs (a resumed run counts only the days it ran); task time summed: "
+        f"{doc['task_wall_s']:.1f} s.",
         "",
         "## Totals over the compared days",
         "",
@@ -263,6 +264,23 @@ def days_markdown(doc: Mapping[str, Any], figures: Sequence[str]) -> str:
                                [[r["day"], fmt(r["joint"]), fmt(r[p]), signed(r["difference"]),
                                  fmt(r["joint_gap"])] for r in worst]))
             lines.append("")
+    a = doc["fsor_alpha"]
+    if a["min"] is not None:
+        inf = set(doc["days_infeasible"])
+        alpha_of = {r["day"]: r.get("fsor_alpha") for r in doc["results"]}
+        above = sum(1 for d in inf if (alpha_of.get(d) or 0.0) >= 1.0)
+        lines += [
+            "## FSOR headroom",
+            "",
+            "α = the largest factor by which the day's whole workload mix could grow with every "
+            "cap holding (`optimizer.analysis.fsor_region.max_scale`, LP relaxation: an upper "
+            f"estimate). Over the {doc['days']} days: min {fmt(a['min'])}, mean {fmt(a['mean'])}; "
+            f"α < 1 on {a['days_below_1']} day(s), α < 1.2 (under 20 % headroom — an "
+            f"investment signal) on {a['days_below_1_2']}. Of the {len(inf)} days the joint "
+            f"program proves infeasible, {above} have α ≥ 1: the LP may split a job across sites "
+            "and slots, the integral plan may not (job granularity and windows).",
+            "",
+        ]
     lines += [f"## Per {doc['period']}", ""]
     head = ["period", "days", *[f"{d} {p}" for d in doc["dims"][:1] for p in doc["planners"]],
             *[f"violations {p}" for p in doc["planners"]],

@@ -3,15 +3,9 @@
 The runner knows three things only: a list of tasks (JSON-able dicts with a
 unique ``"key"``), a picklable task function, and an :data:`Executor` — any
 callable ``executor(fn, tasks)`` that yields ``fn(task)`` for every task, in
-any order. :func:`local_executor` is a process pool; a Ray (or other cluster)
-executor plugs in with the same signature, e.g.::
-
-    def ray_executor(fn, tasks):
-        remote = ray.remote(fn)
-        refs = [remote.remote(t) for t in tasks]
-        while refs:
-            done, refs = ray.wait(refs)
-            yield from ray.get(done)
+any order. :func:`local_executor` is a process pool; :func:`ray_executor` runs
+the tasks as Ray tasks (a private local Ray with ``workers`` CPUs, or a cluster
+by address); anything else with the same signature plugs in the same way.
 
 Every result is appended to a JSON-lines results file as soon as it arrives
 (flushed), so an interrupted run resumes where it stopped: tasks whose key is
@@ -45,6 +39,7 @@ __all__ = [
     "TaskFn",
     "load_results",
     "local_executor",
+    "ray_executor",
     "run_tasks",
     "serial_executor",
 ]
@@ -79,6 +74,46 @@ def local_executor(workers: int) -> Executor:
                 yield fut.result()
 
     return pool_map
+
+
+def ray_executor(workers: int, address: str | None = None) -> Executor:
+    """Ray tasks, one per task, results as they complete (``pip install ray``).
+
+    Without ``address`` a private local Ray with ``workers`` CPUs is started for the run
+    (``address="local"``: never an existing cluster) and shut down after it; with one
+    (``--ray-address`` or ``RAY_ADDRESS``) the tasks go to that cluster, whose workers
+    need fsor installed. An already initialised Ray (a caller's ``ray.init()``) is used
+    as it is and left running.
+    """
+    if workers < 1:
+        raise InputError("--workers", "workers", workers, "expected an integer >= 1")
+    try:
+        import ray
+    except ImportError:
+        raise InputError(
+            "--ray", "ray", "not installed", "expected the ray package (pip install ray)"
+        ) from None
+
+    def ray_map(fn: TaskFn, tasks: Sequence[Task]) -> Iterator[dict[str, Any]]:
+        started = not ray.is_initialized()
+        if started:
+            opts: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False}
+            if address:
+                ray.init(address=address, **opts)
+            else:
+                ray.init(address="local", num_cpus=workers, **opts)
+        try:
+            remote = ray.remote(num_cpus=1)(fn)
+            pending = [remote.remote(dict(t)) for t in tasks]
+            while pending:
+                done, pending = ray.wait(pending, num_returns=1)
+                for ref in done:
+                    yield ray.get(ref)
+        finally:
+            if started:
+                ray.shutdown()
+
+    return ray_map
 
 
 def load_results(path: Path) -> dict[str, dict[str, Any]]:

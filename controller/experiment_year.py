@@ -19,7 +19,7 @@ from typing import Any
 
 from controller.experiment_plots import period_figures
 from controller.experiment_report import days_markdown, write_outputs
-from controller.experiment_runner import Executor, local_executor, run_tasks
+from controller.experiment_runner import Executor, local_executor, ray_executor, run_tasks
 from optimizer.analysis.experiment_summary import summarise
 from optimizer.analysis.experiment_year import (
     PLANNERS,
@@ -43,6 +43,7 @@ def run_scenario(
     workers: int = 1,
     fresh: bool = False,
     progress: bool = True,
+    backend: str = "processes",
 ) -> dict[str, Any]:
     """Run (or resume) ``scenario`` into ``out``; return the JSON document it wrote."""
     tasks = day_tasks(scenario, seed, days, time_limit, grid_2023_dir())
@@ -61,6 +62,7 @@ def run_scenario(
         "time_limit_s": time_limit,
         "scenario": dict(SCENARIOS[scenario]),
         "workers": workers,
+        "backend": backend,
         "wall_s": wall,
         "cpus": os.cpu_count(),
         "machine": platform.machine(),
@@ -73,15 +75,23 @@ def run_scenario(
     return doc
 
 
+def _executor(args: argparse.Namespace) -> Executor:
+    if args.ray or args.ray_address:
+        return ray_executor(args.workers, args.ray_address)
+    return local_executor(args.workers)
+
+
 def run_year(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     """``fsor experiment year``."""
     return run_scenario("year", out, seed=args.seed, days=args.days,
-                        time_limit=args.time_limit, workers=args.workers, fresh=args.fresh,
-                        progress=args.progress)
+                        time_limit=args.time_limit, executor=_executor(args),
+                        workers=args.workers, fresh=args.fresh, progress=args.progress,
+                        backend="ray" if args.ray or args.ray_address else "processes")
 
 
 def run_backbone(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     """``fsor experiment backbone``."""
     return run_scenario("backbone", out, seed=args.seed, days=args.days,
-                        time_limit=args.time_limit, workers=args.workers, fresh=args.fresh,
-                        progress=args.progress)
+                        time_limit=args.time_limit, executor=_executor(args),
+                        workers=args.workers, fresh=args.fresh, progress=args.progress,
+                        backend="ray" if args.ray or args.ray_address else "processes")

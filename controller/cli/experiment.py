@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,10 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="year/backbone: workload seed")
     p.add_argument("--days", type=int, help="year: first N days only; backbone: days (4)")
     p.add_argument("--workers", type=int, default=1, help="year/backbone: worker processes")
+    p.add_argument("--ray", action="store_true",
+                   help="year/backbone: run the days as Ray tasks (a local Ray of --workers CPUs)")
+    p.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"),
+                   help="year/backbone: the Ray cluster to use (implies --ray; env RAY_ADDRESS)")
     p.add_argument("--time-limit", type=float, default=20.0, help="solver seconds per plan")
     p.add_argument("--fresh", action="store_true", help="ignore OUT/tasks.jsonl (no resume)")
     p.add_argument("--no-progress", dest="progress", action="store_false",

@@ -129,11 +129,12 @@ def summarise(
 
 
 def _alpha(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """min / mean of the days' FSOR headroom α, and days with α < 1.2 (less than 20 %)."""
+    """min / mean of the days' FSOR headroom α; days with α < 1 and < 1.2 (under 20 %)."""
     vals = [float(r["fsor_alpha"]) for r in rows if r.get("fsor_alpha") is not None]
     return {
         "min": min(vals, default=None),
         "mean": sum(vals) / len(vals) if vals else None,
+        "days_below_1": sum(1 for v in vals if v < 1.0),
         "days_below_1_2": sum(1 for v in vals if v < 1.2),
         "days_unbounded": sum(1 for r in rows if "fsor_alpha" in r and r["fsor_alpha"] is None),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -84,3 +85,23 @@ def test_cli_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert main(["experiment", "year", "--weights", "co2eq=1", "--out", str(tmp_path)]) == 2
     assert "expected only with NAME orca" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def _day_key(task: Task) -> dict[str, Any]:
+    return {"key": task["key"], "pid": os.getpid(), "x": task["x"] * 2}
+
+
+@pytest.mark.slow
+def test_a_real_local_ray_runs_the_tasks(tmp_path: Path) -> None:
+    """The same runner on a private local Ray (2 CPUs): every task once, resumable."""
+    pytest.importorskip("ray")
+    from controller.experiment_runner import ray_executor
+
+    tasks = [{"key": f"t{i}", "x": i} for i in range(6)]
+    f = tmp_path / "r.jsonl"
+    out = run_tasks(tasks[:4], _day_key, f, ray_executor(2), progress=False)
+    assert [r["x"] for r in out] == [0, 2, 4, 6]
+    assert all(r["pid"] != os.getpid() for r in out)  # ran in Ray worker processes
+    out = run_tasks(tasks, _day_key, f, ray_executor(2), progress=False)
+    assert [r["x"] for r in out] == [0, 2, 4, 6, 8, 10]
+    assert len(f.read_text().splitlines()) == 6  # the first four were not run again

@@ -42,7 +42,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.accounting import account
+from optimizer.accounting import account, lost_work
 from optimizer.baseline_greedy import (
     REL_TOL,
     Job,
@@ -119,10 +119,30 @@ def _local_summary(inst: Instance, energy: npt.NDArray[np.float64]) -> str:
     return "; ".join(parts)
 
 
+def _served_energy(inst: Instance, res: Result, blocked: set[str]) -> npt.NDArray[np.float64]:
+    """The plan's energy without the compute of its blocked (unserved) workloads."""
+    energy = np.array(res.energy, dtype=float, copy=True)
+    if not blocked:
+        return energy
+    sidx = inst.site_index()
+    cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+    for p in res.placements:
+        if p.workload in blocked:
+            for i, u in enumerate(inst.classes[cls_of[p.workload]].profile_kwh):
+                energy[sidx[p.site], p.slot + i] -= u
+    return energy
+
+
 def _finish(
     inst: Instance, res: Result, planner: str, t0: float, notes: Sequence[str] = ()
 ) -> Plan:
-    objective, burdens, caps = account(inst, res.energy)
+    _obj, burdens, caps = account(inst, res.energy)
+    rejected = set(res.rejected)
+    blocked_ids = sorted({u.workload for u in res.unassigned if u.workload not in rejected})
+    unserved = sorted(rejected)
+    # like with like: the work it serves, plus the value of the work it does not
+    lost = lost_work(inst, [*unserved, *blocked_ids])
+    objective = account(inst, _served_energy(inst, res, set(blocked_ids)))[0] + lost
     diag = _violations(caps)
     if res.rejected:
         diag.append(Relaxation("workload", "all", None, float(len(res.rejected)), "workloads"))
@@ -153,6 +173,10 @@ def _finish(
         unassigned=tuple(res.unassigned),
         planner=planner,
         message="; ".join(msg),
+        served=len(res.placements) - len(blocked_ids),
+        unserved=tuple(unserved),
+        blocked=tuple(blocked_ids),
+        lost_work=lost,
     )
 
 
@@ -231,6 +255,7 @@ def sequential(
         )
     else:
         placements = list(placed.placements)
+        rejected = list(placed.unserved)  # a partial placement: the rest fit nowhere
         objective = placed.objective if placed.objective is not None else 0.0
     at = {p.workload: p for p in placements}
     sidx = inst.site_index()

@@ -21,6 +21,7 @@ import warnings
 import cvxpy as cp
 import numpy as np
 
+from optimizer.accounting import burden_unit
 from optimizer.formulation import build, min_transfer_kwh, option_burden
 from optimizer.highs import FsorHighs
 from optimizer.instance import Instance, zone_key
@@ -55,7 +56,9 @@ def _per_job(inst: Instance) -> list[Relaxation]:
                     best[key] = min(best.get(key, np.inf), v)
         if not any_ok:
             for (dim, zk), v in sorted(best.items()):
-                out.append(Relaxation(f"zone:{dim}:per-workload", zk, None, float(v), f"{dim}*kWh"))
+                out.append(
+                    Relaxation(f"zone:{dim}:per-workload", zk, None, float(v), burden_unit(dim))
+                )
     return out
 
 

@@ -221,12 +221,15 @@ def search(
     route_group = np.array([g for g, _r in form.route_cols], dtype=int)
     gof = np.asarray(form.group_of_option, dtype=int)
     net_cols = [model.column(v) for v in (form.n, form.v) if v is not None]
+    lost_cols = model.column(form.lost) if form.lost is not None else None
 
     def fixed_mask(free: list[int]) -> npt.NDArray[np.bool_]:
         """Columns held: other classes' placements and the routes of untouched groups."""
         mask = np.zeros(model.n_cols, dtype=bool)
         opt_free = np.isin(nbh.cls, free)
         mask[xs.start + np.flatnonzero(~opt_free)] = True
+        if lost_cols is not None:  # a held class's lost work is held with it
+            mask[lost_cols.start + np.setdiff1d(np.arange(nbh.n_cls), free)] = True
         if route_group.size:
             touched = np.unique(gof[opt_free & (gof >= 0)])
             held = np.flatnonzero(~np.isin(route_group, touched))

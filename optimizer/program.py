@@ -22,13 +22,14 @@ from typing import Any
 import cvxpy as cp
 import numpy as np
 
-from optimizer.accounting import account
+from optimizer.accounting import account, lost_work
 from optimizer.assign import Request, assign_slot
 from optimizer.formulation import Formulation, build, set_parameters
 from optimizer.highs import FsorHighs
 from optimizer.highs_model import HighsModel
 from optimizer.instance import Instance
 from optimizer.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
+from optimizer.unserved import unserved_ids, why_unserved
 from optimizer.warm import AUTO_WARM, WarmStarts
 
 __all__ = ["AUTO_WARM", "Planner", "plan"]
@@ -61,6 +62,8 @@ def _solve(
     start: dict[int, np.ndarray] | None = None,
 ) -> _Raw:
     t0 = time.perf_counter()
+    if start is None and form.integer:
+        start = empty_start(form)  # serving nothing is a plan: HiGHS always has an incumbent
     _SOLVER.start = start
     opts: dict[str, object] = {"time_limit": float(time_limit)}
     if threads is not None:
@@ -109,6 +112,19 @@ def _solve(
         " (time limit, no incumbent)" if st == "user_limit" else ""
     )
     return _Raw("error", np.zeros(0), None, gap, bound, compile_s, solve_s, msg)
+
+
+def empty_start(form: Formulation) -> dict[int, np.ndarray] | None:
+    """Values of every variable for the plan that serves nothing (all work lost).
+
+    Feasible whenever no cap limit is negative; ``None`` for a program without
+    the ``lost`` variable (every workload must then be placed).
+    """
+    if form.lost is None:
+        return None
+    out = {var.id: np.zeros(var.shape) for var in form.problem.variables()}
+    out[form.lost.id] = np.asarray(form.params["lost_ub"].value, dtype=float).copy()
+    return out
 
 
 def round_counts(shares: list[float], total: int) -> list[int]:
@@ -292,9 +308,12 @@ class Planner(WarmStarts):
             lp = self._lp_obj
         timings = Timings(compile_s, solve_s + warm_s, assign_s, time.perf_counter() - t_start)
         objective = None
+        placements: tuple[Placement, ...] = ()
         if raw.status in ("optimal", "feasible"):
             energy = self._energy(inst, raw, lightpaths)
             objective, burdens, caps = account(inst, energy)
+            placements = self._placements(inst, raw)
+            objective += lost_work(inst, unserved_ids(inst, placements))
         if w is not None:
             why = ""
             if objective is None:
@@ -308,20 +327,7 @@ class Planner(WarmStarts):
             if why:
                 return self._from_warm(inst, w, bound0, mip_gap, lp, timings, why)
         if raw.status == "infeasible":
-            diag: tuple[Relaxation, ...] = ()
-            if diagnose:
-                from optimizer.diagnosis import diagnose as run_diagnosis
-
-                diag = run_diagnosis(inst, time_limit=min(time_limit, 30.0))
-            msg = "the caps cannot all hold" + (" (after wavelength cuts)" if cut else "")
-            return Plan(
-                "infeasible",
-                timings=timings,
-                filled=inst.filled,
-                diagnosis=diag,
-                lp_bound=lp,
-                message=msg,
-            )
+            return self._infeasible(inst, timings, lp, diagnose, time_limit, bool(cut))
         if raw.status == "error" or objective is None:
             return Plan(
                 "error",
@@ -331,7 +337,6 @@ class Planner(WarmStarts):
                 bound=raw.bound,
                 message=raw.message,
             )
-        placements = self._placements(inst, raw)
         repaired = 0
         if blocked and self.repair:
             from optimizer.baselines import repair_blocked
@@ -342,23 +347,49 @@ class Planner(WarmStarts):
             placements = tuple(sorted(pl, key=lambda p: p.workload))
             lightpaths = sorted(lps, key=lambda lp: (lp.slot, lp.workload or ""))
             blocked, repaired = list(left_out), n_blocked - len(left_out)
-        status = raw.status if not blocked and not repaired else "feasible"
+            objective += lost_work(inst, unserved_ids(inst, placements))
+        still = sorted({u.workload for u in blocked if u.site})  # placed, no wavelength
+        if still:  # only without the repair: that work is not served either
+            objective = self._without(inst, placements, lightpaths, still)
+        unserved = unserved_ids(inst, placements)
+        status = raw.status if not blocked and not repaired and not unserved else "feasible"
         gap, bound = raw.gap, raw.bound
         if cut:
             bound = bound0  # wavelength cuts are not valid inequalities: the uncut bound
         if (use_lns or cut) and bound is not None:
             # the accounted plan (its real lightpaths) against the bound
             gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
-            ok = gap <= mip_gap + 1e-12 and not blocked and not repaired
+            ok = gap <= mip_gap + 1e-12 and not blocked and not repaired and not unserved
             status = "optimal" if ok else "feasible"
+        diag: tuple[Relaxation, ...] = ()
         msg = self._note
+        if unserved:
+            left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit, 1.0)
+            if self.strict_feasible(inst, left) is False:
+                # proven: no plan serves every workload; the best partial plan is kept
+                status = "infeasible"
+                if diagnose:
+                    from optimizer.diagnosis import diagnose as run_diagnosis
+
+                    diag = run_diagnosis(inst, time_limit=min(time_limit, 30.0))
+                msg = (
+                    "the caps cannot all hold with every workload served; the plan is the "
+                    f"best partial one found (serves {len(placements)})"
+                    + (f"; {msg}" if msg else "")
+                )
+            elif diagnose:
+                diag = why_unserved(inst, placements, lightpaths, unserved)
         if repaired:
             msg = (
                 f"{repaired} transfer(s) without a wavelength after {self.max_cuts} cut(s) "
                 "placed again first-fit" + (f"; {self._note}" if self._note else "")
             )
-        if blocked:
-            msg = f"{len(blocked)} workload(s) fit nowhere after the repair; " + msg
+        if unserved and status != "infeasible":
+            msg = (
+                f"{len(unserved)} workload(s) not served (no complete plan found in the time "
+                "limit; the diagnosis says what keeps them out); " + msg
+            )
+        lost = lost_work(inst, [*unserved, *still])
         return Plan(
             status=status,
             objective=objective,
@@ -371,9 +402,95 @@ class Planner(WarmStarts):
             lp_bound=lp,
             timings=timings,
             filled=inst.filled,
+            diagnosis=diag,
             unassigned=tuple(blocked),
             message=msg,
+            served=len(placements) - len(still),
+            unserved=unserved,
+            blocked=tuple(still),
+            lost_work=lost,
         )
+
+    def _infeasible(
+        self,
+        inst: Instance,
+        timings: Timings,
+        lp: float | None,
+        diagnose: bool,
+        time_limit: float,
+        cut: bool,
+    ) -> Plan:
+        """The answer when the caps cannot all hold with every workload served."""
+        diag: tuple[Relaxation, ...] = ()
+        if diagnose:
+            from optimizer.diagnosis import diagnose as run_diagnosis
+
+            diag = run_diagnosis(inst, time_limit=min(time_limit, 30.0))
+        msg = "the caps cannot all hold" + (" (after wavelength cuts)" if cut else "")
+        return Plan(
+            "infeasible",
+            timings=timings,
+            filled=inst.filled,
+            diagnosis=diag,
+            lp_bound=lp,
+            message=msg,
+        )
+
+    def strict_feasible(self, inst: Instance, time_limit: float) -> bool | None:
+        """Whether a plan serving every workload exists (``None``: unknown in ``time_limit``).
+
+        The LP relaxation with the lost work held at 0 first, then the integral program
+        (any plan will do, gap 50 %). ``False``: no plan serves every workload and the
+        instance is ``infeasible``; otherwise a plan that leaves work out is a partial
+        answer (``feasible``).
+        """
+        from optimizer.highs_model import load
+
+        if self.form.lost is None:
+            return True
+        hm = load(self.form.problem)  # the current parameters
+        cols = hm.column(self.form.lost)
+        idx = np.arange(cols.start, cols.stop)
+        hm.fix(idx, np.zeros(idx.size))
+        t0 = time.perf_counter()
+        r = hm.solve(max(time_limit, 0.1), relaxation=True)
+        if r.status == "infeasible":
+            return False
+        if r.status == "error":
+            return None
+        # the relaxation fits (fractional workloads): does the integral program? (HiGHS
+        # proves it quickly on small instances; a time-out says nothing)
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0.1:
+            return None
+        m = hm.solve(left, 0.5)
+        if m.status == "infeasible":
+            return False
+        return None if m.status == "error" else True
+
+    def _without(
+        self,
+        inst: Instance,
+        placements: tuple[Placement, ...],
+        lightpaths: list[Lightpath],
+        blocked: list[str],
+    ) -> float:
+        """Objective of the served work (blocked workloads out) plus the value of the rest."""
+        sidx = inst.site_index()
+        cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+        energy = np.zeros((len(inst.sites), inst.horizon))
+        out = set(blocked)
+        for p in placements:
+            if p.workload not in out:
+                for i, u in enumerate(inst.classes[cls_of[p.workload]].profile_kwh):
+                    energy[sidx[p.site], p.slot + i] += u
+        for lp in lightpaths:
+            if lp.workload is not None and lp.workload not in out:
+                energy[
+                    sidx[next(p.site for p in placements if p.workload == lp.workload)], lp.slot
+                ] += lp.energy_kwh
+        lost = lost_work(inst, [*unserved_ids(inst, placements), *blocked])
+        return account(inst, energy)[0] + lost
 
     def _lns(
         self,
@@ -389,7 +506,7 @@ class Planner(WarmStarts):
 
         t0 = time.perf_counter()
         if self._hm is None:
-            self._hm = load(self.form.problem, threads=1)
+            self._hm = load(self.form.problem)
         else:
             self._hm.update(self.form.problem)
         hm = self._hm
@@ -401,6 +518,9 @@ class Planner(WarmStarts):
         starts: dict[str, np.ndarray] = {}
         if start is not None:
             starts["warm"] = hm.vector(start)
+        empty = empty_start(self.form)
+        if empty is not None:
+            starts["empty"] = hm.vector(empty)  # serving nothing: the search always has a plan
         if self._last is not None and hm.feasible(self._last):
             starts[label] = self._last
         res = search(

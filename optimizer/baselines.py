@@ -68,6 +68,7 @@ from topology.errors import InputError
 
 __all__ = [
     "BASELINES",
+    "BASELINE_NAMES",
     "LOCAL_DIMS",
     "co2_only",
     "first_fit",
@@ -326,12 +327,26 @@ BASELINES: dict[str, Callable[[Instance], Plan]] = {
 }
 
 
-def run_baseline(name: str, inst: Instance) -> Plan:
-    """Run the baseline called ``name`` (``co2-only``, ``sequential``, ``first-fit``)."""
+#: every name :func:`run_baseline` takes
+BASELINE_NAMES: tuple[str, ...] = ("co2-only", "sequential", "sequential+repair", "first-fit")
+
+
+def run_baseline(name: str, inst: Instance, time_limit: float = 60.0) -> Plan:
+    """Run the baseline called ``name`` (:data:`BASELINE_NAMES`) within ``time_limit``.
+
+    ``sequential`` and ``sequential+repair`` give their placement MILP the time limit;
+    ``co2-only`` and ``first-fit`` are single greedy passes (no search to stop).
+    """
+    if name == "sequential+repair":
+        return replace(
+            sequential(inst, time_limit=time_limit, repair=True), planner="sequential+repair"
+        )
+    if name == "sequential":
+        return sequential(inst, time_limit=time_limit)
     try:
         fn = BASELINES[name]
     except KeyError:
         raise InputError(
-            "--baseline", "baseline", name, f"expected one of {', '.join(BASELINES)}"
+            "--baseline", "baseline", name, f"expected one of {', '.join(BASELINE_NAMES)}"
         ) from None
     return fn(inst)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,7 @@ def _solve(
     mip_gap: float,
     threads: int | None,
     start: dict[int, np.ndarray] | None = None,
+    seed: int = 0,
 ) -> _Raw:
     t0 = time.perf_counter()
     if start is None and form.integer:
@@ -72,6 +74,7 @@ def _solve(
 
         highspy.Highs.resetGlobalScheduler(True)
         opts["threads"] = threads
+    opts["random_seed"] = seed
     opts.update(HIGHS_OPTIONS)
     if form.integer:
         opts["mip_rel_gap"] = float(mip_gap)
@@ -161,6 +164,10 @@ class Planner(WarmStarts):
     repair : transfers still without a wavelength after the cuts are placed again
         first-fit around the rest of the plan (:func:`optimizer.baselines.repair_blocked`);
         those that fit nowhere stay in ``Plan.unassigned`` (unplaced).
+    seed : seeds HiGHS (``random_seed``) and the LNS neighbourhoods: the same inputs and
+        seed give the same plan when the search ends at the gap or after ``max_rounds``.
+    progress : called with a line of search progress (incumbent, bound, neighbourhood).
+    max_rounds : stop the LNS after that many rounds (a reproducible work limit).
     """
 
     def __init__(
@@ -171,6 +178,9 @@ class Planner(WarmStarts):
         threads: int | None = None,
         integer_lightpaths: bool = True,
         repair: bool = True,
+        seed: int = 0,
+        progress: Callable[[str], None] | None = None,
+        max_rounds: int | None = None,
     ) -> None:
         t0 = time.perf_counter()
         self.instance = instance
@@ -179,12 +189,21 @@ class Planner(WarmStarts):
         self.max_cuts = max_cuts
         self.repair = repair
         self.threads = threads
+        self.seed = seed
+        self.progress = progress
+        self.max_rounds = max_rounds
         self._lp: Formulation | None = None
         self._solves = 0
         self._hm: HighsModel | None = None  # the LNS's persistent HiGHS model
         self._last: np.ndarray | None = None  # the LNS's last plan (a re-plan's start)
         self._note = ""
         self._lp_obj: float | None = None
+        self._plan: Plan | None = None  # the last plan (a re-plan repairs it)
+        self._prev: Plan | None = None
+
+    def _say(self, msg: str) -> None:
+        if self.progress is not None:
+            self.progress(msg)
 
     def lp_bound(self, instance: Instance | None = None, time_limit: float = 60.0) -> float | None:
         """Objective of the LP relaxation (integrality dropped), ``None`` if it has none."""
@@ -206,8 +225,15 @@ class Planner(WarmStarts):
         diagnose: bool = True,
         warm: Plan | str | None = "auto",
         method: str = "auto",
+        previous: Plan | None = None,
     ) -> Plan:
         """Solve (after rewriting parameters from ``instance`` if given) and return the plan.
+
+        ``previous``: a plan to re-plan from (default: this planner's last plan, on a
+        re-plan). When the previous solution no longer meets every row of the new
+        program, it is repaired first (:func:`optimizer.replan.repair_from`: keep what
+        still holds, move only the workloads on broken rows) and the search continues
+        from the repaired plan instead of starting over.
 
         ``method``: ``"lns"`` — LP bound, relax-and-fix start, then fix-and-optimise
         neighbourhoods on HiGHS until the plan is within ``mip_gap`` of the LP bound
@@ -233,6 +259,24 @@ class Planner(WarmStarts):
         with a named ``warm`` starts from the previous solution instead (cvxpy's
         solver cache).
         """
+        plan = self._solve_plan(
+            instance, time_limit, mip_gap, with_lp_bound, diagnose, warm, method, previous
+        )
+        if plan.placements:
+            self._plan = plan
+        return plan
+
+    def _solve_plan(
+        self,
+        instance: Instance | None,
+        time_limit: float,
+        mip_gap: float,
+        with_lp_bound: bool,
+        diagnose: bool,
+        warm: Plan | str | None,
+        method: str,
+        previous: Plan | None,
+    ) -> Plan:
         t_start = time.perf_counter()
         inst = instance or self.instance
         if instance is not None:
@@ -251,8 +295,13 @@ class Planner(WarmStarts):
         t_w = time.perf_counter()
         # re-plans start from the previous solution (cvxpy's solver cache) unless given a plan
         named = isinstance(warm, str)
+        self._prev = previous if previous is not None else self._plan
         if use_lns:
             w = self._warm(inst, warm, time_limit) if isinstance(warm, Plan) else None
+        elif previous is not None:
+            from optimizer.replan import repair_from
+
+            w = self._warm(inst, repair_from(inst, previous)[0], time_limit)
         else:
             w = None if named and self._solves > 1 else self._warm(inst, warm, time_limit)
         warm_s = time.perf_counter() - t_w
@@ -270,7 +319,7 @@ class Planner(WarmStarts):
             else:
                 # the warm starts spent part of the budget: the MILP gets the rest (≥ 10 %)
                 left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit)
-                raw = _solve(self.form, left, mip_gap, self.threads, start)
+                raw = _solve(self.form, left, mip_gap, self.threads, start, self.seed)
             if attempt == 0:
                 bound0 = raw.bound  # a bound of the model before any wavelength cut
             compile_s += raw.compile_s
@@ -506,7 +555,7 @@ class Planner(WarmStarts):
 
         t0 = time.perf_counter()
         if self._hm is None:
-            self._hm = load(self.form.problem)
+            self._hm = load(self.form.problem, random_seed=self.seed)
         else:
             self._hm.update(self.form.problem)
         hm = self._hm
@@ -523,6 +572,16 @@ class Planner(WarmStarts):
             starts["empty"] = hm.vector(empty)  # serving nothing: the search always has a plan
         if self._last is not None and hm.feasible(self._last):
             starts[label] = self._last
+        elif self._prev is not None and label == "previous plan":
+            # the change broke the previous plan: repair it rather than start over
+            from optimizer.replan import repair_from
+
+            fixed, _moved = repair_from(inst, self._prev)
+            vals = self._values(inst, fixed)
+            if vals is not None:
+                label = "repaired previous plan"
+                starts[label] = hm.vector(vals[0])
+                self._say(f"previous plan repaired: {fixed.message}")
         res = search(
             hm,
             self.form,
@@ -532,6 +591,9 @@ class Planner(WarmStarts):
             starts=starts,
             relax_fix=label not in starts,
             workers=max(self.threads or 2, 1),
+            seed=self.seed,
+            max_rounds=self.max_rounds,
+            progress=self.progress,
         )
         self._lp_obj = res.lp_bound
         if res.values is None:
@@ -539,9 +601,14 @@ class Planner(WarmStarts):
             why = "" if status == "infeasible" else "LNS: no plan within the time limit"
             return _Raw(status, np.zeros(0), None, None, res.bound, compile_s, res.seconds, why)
         self._last = res.values
+        stop = {
+            "gap": "within the gap",
+            "rounds": "round limit",
+            "time": "time limit: the plan depends on the machine's speed",
+        }.get(res.stopped, res.stopped)
         self._note = (
             f"LNS: {res.iterations} neighbourhoods, {res.improved} improvements from the "
-            f"{res.start} start; bound = LP relaxation"
+            f"{res.start} start; bound = LP relaxation; stopped at {stop}"
         )
         x = np.rint(res.values[hm.column(self.form.x)]).astype(int)
         n = None if self.form.n is None else res.values[hm.column(self.form.n)]

@@ -48,6 +48,8 @@ class MipResult:
     bound: float | None
     values: Vec | None
     seconds: float
+    limit: str = ""  # what stopped it short of optimal: "time", "nodes" or ""
+    nodes: int = 0  # branch-and-bound nodes HiGHS explored
 
 
 @dataclass(eq=False)
@@ -140,7 +142,13 @@ class HighsModel:
             and np.array_equal(new.upper, self.upper)
         )
         if not same:
+            # changed coefficients (signal-weighted caps): a new model, the LP basis kept
+            # when the shape is the same, so the LP re-solve stays warm
+            basis = self.highs.getBasis()
+            shape_same = self.A is not None and new.A is not None and new.A.shape == self.A.shape
             self.__dict__.update(new.__dict__)
+            if shape_same and basis.valid:
+                self.highs.setBasis(basis)
             return
         assert new.cost is not None and new.row_lower is not None and new.row_upper is not None
         idx_c = np.arange(new.cost.size, dtype=np.int32)
@@ -165,6 +173,8 @@ class HighsModel:
         time_limit: float,
         mip_gap: float = 1e-5,
         integer: npt.NDArray[np.bool_] | None = None,
+        max_nodes: int | None = None,
+        seed: int = 0,
     ) -> MipResult:
         """Solve with the ``fixed`` columns held at ``base`` as a smaller model.
 
@@ -173,6 +183,9 @@ class HighsModel:
         size, not the program's; ``base`` (feasible) is the MIP start. The result's
         ``values`` is a full column vector (``base`` outside the neighbourhood).
         ``integer`` overrides which columns are integral (default: the model's).
+        ``max_nodes`` stops the branch and bound after that many nodes: unlike the time
+        limit, the same inputs and ``seed`` (HiGHS ``random_seed``) then give the same
+        result on a loaded machine.
         """
         assert self.A is not None and self.cost is not None
         assert self.row_lower is not None and self.row_upper is not None
@@ -193,19 +206,25 @@ class HighsModel:
             (self.integer if integer is None else integer)[keep],
         )
         h = _new()
-        h.setOptionValue("threads", 1)
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
+        h.setOptionValue("random_seed", int(seed))
+        if max_nodes is not None:
+            h.setOptionValue("mip_max_nodes", int(max_nodes))
         h.passModel(lp)
         status, has_x = _run(h, base[keep])
         secs = time.perf_counter() - t0
+        limit = "time" if status == highspy.HighsModelStatus.kTimeLimit else ""
+        if status in _LIMITS and not limit:
+            limit = "nodes"
+        nodes = int(h.getInfo().mip_node_count)
         if not (status == highspy.HighsModelStatus.kOptimal or status in _LIMITS) or not has_x:
-            return MipResult("error", None, None, None, secs)
+            return MipResult("error", None, None, None, secs, limit, nodes)
         full = base.copy()
         full[keep] = np.asarray(h.getSolution().col_value, dtype=float)
         obj = float(self.cost @ full) + self.offset
         exact = status == highspy.HighsModelStatus.kOptimal
-        return MipResult("optimal" if exact else "feasible", obj, None, full, secs)
+        return MipResult("optimal" if exact else "feasible", obj, None, full, secs, limit, nodes)
 
     def relax(self, cols: slice) -> None:
         """Make columns ``cols`` continuous for good (the model's own integrality changes)."""

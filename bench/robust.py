@@ -7,7 +7,7 @@ Table V slots, synthetic workloads, plus carbon caps that bind: per region and
 day ``--carbon`` × (the region's share of sites × total energy × the region's
 mean co2eq), in total per day ``--carbon`` × total energy × mean co2eq. σ:
 ``2023`` = the RMS day-ahead persistence error per UTC hour of the 2023
-Electricity Maps carbon intensity (../shared/data/grid-2023,
+Electricity Maps carbon intensity (optimizer/data/grid-2023,
 :func:`optimizer.robust.estimate_sigma`) applied to the Table V day, or ``10%``
 of the signal. Per ε: the deterministic α (HiGHS,
 :func:`optimizer.fsor_region.max_scale`) vs the robust α (ECOS), ECOS solve and
@@ -22,7 +22,6 @@ import argparse
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,12 +42,12 @@ from optimizer.robust import (
     robust_plan,
     robust_region,
 )
-from optimizer.signal_grid import GRID_2023_REGIONS, load_electricity_maps
+from optimizer.signal_grid import GRID_2023_DIR, GRID_2023_REGIONS, load_electricity_maps
 from optimizer.signals import default_signals
 from optimizer.workloads import synthetic_workloads
 from topology.io import default_inventory
 
-GRID = Path(__file__).resolve().parents[2] / "shared" / "data" / "grid-2023"
+GRID = GRID_2023_DIR
 EPSILONS = (0.5, 0.1, 0.05, 0.01)
 
 
@@ -76,7 +75,8 @@ def sigma_2023() -> tuple[dict[tuple[str, str], np.ndarray], float]:
     out: dict[tuple[str, str], np.ndarray] = {}
     rhos = []
     for zone, region in GRID_2023_REGIONS.items():
-        sig = load_electricity_maps(GRID / f"{zone}_2023_carbon_intensity_hourly.csv", hours=8760)
+        ci = GRID / f"{zone}_2023_carbon_intensity_hourly.csv.gz"
+        sig = load_electricity_maps(ci, hours=8760)
         series = sig.series(sig.regions[0], "co2eq")
         out[(region, "co2eq")] = estimate_sigma(series)
         rhos.append(estimate_rho(series))

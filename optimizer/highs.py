@@ -11,13 +11,68 @@ feasible and ignores it otherwise.
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
+import threading
 from typing import Any
 
 import cvxpy.settings as s
+import highspy
 import numpy as np
 from cvxpy.reductions.solvers.conic_solvers.highs_conif import HIGHS
 
-__all__ = ["FsorHighs"]
+__all__ = ["FsorHighs", "quiet_banner"]
+
+_BANNER_LOCK = threading.Lock()
+_banner_done = False
+
+
+def quiet_banner() -> None:
+    """Keep HiGHS's once-per-process start-up banner off stdout.
+
+    HiGHS 1.16 prints ``Running HiGHS …`` and a licence line on the C-level
+    stdout when the first ``Highs`` object of a process is constructed, before
+    any option (``output_flag``) can be set. stdout is fsor's JSON contract, so
+    the first construction happens here, once, with file descriptor 1 pointing
+    at the null device (the banner is not a log line worth keeping: every fsor
+    HiGHS instance runs with ``output_flag`` off); later constructions print
+    nothing. Earlier HiGHS versions print
+    nothing at construction, so this is a no-op for them. Called on import of
+    :mod:`optimizer.highs` (every HiGHS user in fsor imports it).
+    """
+    global _banner_done
+    with _BANNER_LOCK:
+        if _banner_done:
+            return
+        _banner_done = True
+        sys.stdout.flush()
+        try:
+            saved = os.dup(1)
+        except OSError:  # no stdout at all: nothing to protect
+            highspy.Highs()  # type: ignore[no-untyped-call]
+            return
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            highspy.Highs()  # type: ignore[no-untyped-call]
+            _flush_c_stdio()  # the banner sits in C's stdout buffer until flushed
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(null)
+
+
+def _flush_c_stdio() -> None:
+    """``fflush(NULL)``: push C stdio buffers to their file descriptors now."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.fflush(None)
+    except (OSError, AttributeError):  # no C library handle here: nothing buffered we can reach
+        pass
+
+
+quiet_banner()
 
 _LIMITS = ("kTimeLimit", "kIterationLimit", "kSolutionLimit", "kObjectiveBound")
 
@@ -42,8 +97,6 @@ class FsorHighs(HIGHS):  # type: ignore[misc]
     ) -> Any:
         start, self.start = self.start, None
         if start:
-            import highspy
-
             prog = data[s.PARAM_PROB]
             vec = np.zeros(int(prog.x.size))
             for var in prog.variables:

@@ -25,6 +25,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from optimizer.highs import quiet_banner
+
 __all__ = ["HighsModel", "MipResult", "load"]
 
 Vec = npt.NDArray[np.float64]
@@ -163,7 +165,7 @@ class HighsModel:
     def _options(self) -> dict[str, Any]:
         return {
             key: self.highs.getOptionValue(key)[1]
-            for key in ("threads", "mip_heuristic_effort", "random_seed")
+            for key in ("mip_heuristic_effort", "random_seed")
         }
 
     def solve_sub(
@@ -205,7 +207,7 @@ class HighsModel:
             sub,
             (self.integer if integer is None else integer)[keep],
         )
-        h = _new()
+        h = _new()  # no per-instance `threads`: HiGHS >= 1.16 has one scheduler per process
         h.setOptionValue("time_limit", max(float(time_limit), 0.01))
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         h.setOptionValue("random_seed", int(seed))
@@ -317,12 +319,13 @@ def _run(h: highspy.Highs, start: Vec | None) -> tuple[highspy.HighsModelStatus,
 
 
 def _new() -> highspy.Highs:
+    quiet_banner()
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     return h
 
 
-def load(problem: cp.Problem, threads: int | None = None, **options: Any) -> HighsModel:
+def load(problem: cp.Problem, **options: Any) -> HighsModel:
     """The problem with its current parameter values as a persistent HiGHS model.
 
     >>> x = cp.Variable(2, integer=True)
@@ -355,8 +358,6 @@ def load(problem: cp.Problem, threads: int | None = None, **options: Any) -> Hig
         upper[idx] = min(upper[idx], 1.0)
     lp = _lp(c, lower, upper, row_lo, b, A, integer)
     h = _new()
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
     for key, val in options.items():
         h.setOptionValue(key, val)
     h.passModel(lp)

@@ -7,6 +7,7 @@ raises :class:`InputError` naming the file, the row and field, and the value.
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import math
 import re
@@ -56,12 +57,16 @@ def _time(text: Any, source: str, field: str) -> datetime:
 def _read_csv(path: str | Path) -> tuple[str, list[str], list[list[str]]]:
     source = str(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
+        if str(path).endswith(".gz"):
+            with gzip.open(path, "rt", encoding="utf-8-sig", newline="") as fh:
+                rows = list(csv.reader(fh))
+        else:
+            with open(path, encoding="utf-8-sig", newline="") as fh:
+                rows = list(csv.reader(fh))
     except OSError as exc:
         raise InputError(source, "file", str(path), f"expected a readable file ({exc})") from None
-    except UnicodeDecodeError:
-        raise InputError(source, "file", str(path), "expected UTF-8 text") from None
+    except (UnicodeDecodeError, gzip.BadGzipFile, EOFError):
+        raise InputError(source, "file", str(path), "expected UTF-8 text (or gzip of it)") from None
     if not rows:
         raise InputError(source, "header", "", "expected a CSV header row")
     return source, [h.strip() for h in rows[0]], rows[1:]

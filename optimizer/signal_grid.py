@@ -24,11 +24,15 @@ from topology.errors import InputError
 
 __all__ = [
     "ECB_2023_EUR_PER",
+    "GRID_2023_DIR",
     "GRID_2023_PRICE_TZ",
     "GRID_2023_REGIONS",
     "load_electricity_maps",
     "load_grid_directory",
 ]
+
+#: The 2023 hourly files shipped with fsor (gzip; Electricity Maps data, ODbL: see its README).
+GRID_2023_DIR: Path = Path(__file__).resolve().parent / "data" / "grid-2023"
 
 #: Electricity Maps zone file prefix -> the ORCA region name used by the default sites.
 GRID_2023_REGIONS: Mapping[str, str] = {"US-CAL-CISO": "CA", "DE-LU": "DE", "JP-TK": "JP"}
@@ -187,11 +191,13 @@ def load_grid_directory(
     ``start`` defaults to each file's first timestamp. Regions are renamed by
     ``names`` (default :data:`GRID_2023_REGIONS`: DE-LU → DE, JP-TK → JP,
     US-CAL-CISO → CA; other zones keep their prefix).
+    Files may be gzip-compressed (``*.csv.gz``), as in :data:`GRID_2023_DIR`.
     Prices are converted to EUR/MWh with ``eur_per`` (default
     :data:`ECB_2023_EUR_PER`, annual-average rates: an approximation).
     """
     folder = Path(directory)
-    ci_files = sorted(folder.glob("*_carbon_intensity_hourly.csv"))
+    pattern = "*_carbon_intensity_hourly.csv"
+    ci_files = sorted([*folder.glob(pattern), *folder.glob(pattern + ".gz")])
     if not ci_files:
         raise InputError(
             str(folder), "files", "none", "expected <ZONE>_<year>_carbon_intensity_hourly.csv files"
@@ -200,9 +206,10 @@ def load_grid_directory(
     rates = ECB_2023_EUR_PER if eur_per is None else eur_per
     parts = []
     for ci in ci_files:
-        prefix = ci.name[: -len("_carbon_intensity_hourly.csv")]
+        ext = ".csv.gz" if ci.name.endswith(".gz") else ".csv"
+        prefix = ci.name[: -len("_carbon_intensity_hourly" + ext)]
         zone = prefix.rsplit("_", 1)[0]
-        price = folder / f"{prefix}_electricity_prices_hourly.csv"
+        price = folder / f"{prefix}_electricity_prices_hourly{ext}"
         factor = None
         if price.exists():
             _, pheader, _ = _read_csv(price)

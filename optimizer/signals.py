@@ -29,6 +29,7 @@ Formats
 
 from __future__ import annotations
 
+import gzip
 import inspect
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -188,10 +189,14 @@ def load_signals(
         fn: Callable[..., Signals] = load_grid_directory
     else:
         try:
-            head = p.read_text(encoding="utf-8-sig")[:4096]
+            if p.name.endswith(".gz"):
+                with gzip.open(p, "rt", encoding="utf-8-sig") as fh:
+                    head = fh.read(4096)
+            else:
+                head = p.read_text(encoding="utf-8-sig")[:4096]
         except OSError as exc:
             raise InputError(str(p), "file", str(p), f"expected a readable file ({exc})") from None
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, EOFError):
             raise InputError(str(p), "file", str(p), "expected UTF-8 text") from None
         header = head.splitlines()[0] if head else ""
         cols = {c.strip() for c in header.split(",")}

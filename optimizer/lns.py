@@ -27,6 +27,7 @@ Everything is seeded: same inputs, same plan.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -36,12 +37,13 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.formulation import Formulation
-from optimizer.highs_model import HighsModel, MipResult
+from optimizer.highs_model import SUB_OPTIONS, HighsModel, MipResult
 from optimizer.instance import Instance
 
 __all__ = ["LnsResult", "option_costs", "search"]
 
 Vec = npt.NDArray[np.float64]
+_DEBUG = bool(os.environ.get("FSOR_LNS_DEBUG"))
 
 
 @dataclass(frozen=True)
@@ -175,9 +177,10 @@ def search(
     mip_gap: float,
     starts: dict[str, Vec] | None = None,
     seed: int = 0,
-    size: int = 30,
+    size: int = 12,
     sub_limit: float = 0.6,
     sub_nodes: int = 200,
+    sub_iters: int = 20000,
     workers: int = 2,
     relax_fix: bool = True,
     max_rounds: int | None = None,
@@ -191,8 +194,10 @@ def search(
 
     Deterministic: the search runs in rounds; in each, ``workers`` seeded
     neighbourhoods of the same incumbent are solved in parallel, each sub-MILP
-    limited by ``sub_nodes`` branch-and-bound nodes (the clock, ``5 × sub_limit``,
-    only as a safety net), and the results are merged in a fixed order
+    limited by ``sub_nodes`` branch-and-bound nodes (the clock, the larger of
+    ``5 × sub_limit`` and a quarter of ``time_limit``, only as a safety net; the
+    size adapts on simplex iterations, not seconds), and the results are merged in
+    a fixed order
     (:func:`_merge`). The same inputs and ``seed`` give the same sequence of
     incumbents; the search stops at the gap, after ``max_rounds`` rounds, or at
     ``time_limit`` (``LnsResult.stopped`` says which: only the clock makes the
@@ -231,7 +236,9 @@ def search(
     trace = [(_el(t0), obj)]
     state = _Shared(obj, cur, trace)
     k0 = min(size, nbh.n_cls)
-    sub_cap = 5.0 * sub_limit
+    # the clock is only a safety net (node limits make the sub-MILPs reproducible): a
+    # loaded machine must not cut them short
+    sub_cap = max(5.0 * sub_limit, 0.25 * time_limit)
     grow_below = max(sub_nodes // 10, 1)
     route_group = np.array([g for g, _r in form.route_cols], dtype=int)
     gof = np.asarray(form.group_of_option, dtype=int)
@@ -283,6 +290,7 @@ def search(
                 min(sub_cap, max(left(), 0.05)),
                 max_nodes=sub_nodes,
                 seed=seed,
+                options=SUB_OPTIONS,
             )
 
         if len(pickers) == 1:
@@ -296,12 +304,20 @@ def search(
         if any(r is not None and r.limit == "time" for r in results) and left() <= 0.2:
             break  # cut short by the clock: this round's results depend on the machine's load
         state.iterations += len(pickers)
+        if _DEBUG:
+            for r in results:
+                if r is not None:
+                    say(
+                        f"  sub {r.status} {r.limit} nodes {r.nodes} it {r.iterations} "
+                        f"{r.seconds:.2f} s {r.objective}"
+                    )
         _merge(model, state, base, frees, results, _el(t0))
         for i, r in enumerate(results):
-            if r is None or r.status != "optimal":
-                sizes[i] = max(sizes[i] - 3, 8)
-            elif r.nodes <= grow_below:
-                sizes[i] = min(sizes[i] + 3, nbh.n_cls)
+            # adapt the size on work that does not depend on the machine's load
+            if r is None or r.status != "optimal" or r.iterations > sub_iters:
+                sizes[i] = max(sizes[i] - 2, 4)
+            elif r.nodes <= grow_below and r.iterations < sub_iters // 4:
+                sizes[i] = min(sizes[i] + 2, nbh.n_cls)
         if rounds % 5 == 0:
             gap = (state.obj - bound) / max(abs(state.obj), 1e-12)
             say(

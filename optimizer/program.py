@@ -570,6 +570,14 @@ class Planner(WarmStarts):
         empty = empty_start(self.form)
         if empty is not None:
             starts["empty"] = hm.vector(empty)  # serving nothing: the search always has a plan
+        if label == "previous plan" and self._last is None:
+            # first-fit (one greedy pass, partial plans allowed): a start when relax-and-fix
+            # finds none in its share of the time
+            from optimizer.baselines import first_fit
+
+            ff = self._values(inst, first_fit(inst))
+            if ff is not None:
+                starts["first-fit"] = hm.vector(ff[0])
         if self._last is not None and hm.feasible(self._last):
             starts[label] = self._last
         elif self._prev is not None and label == "previous plan":

@@ -112,10 +112,7 @@ def repair_from(inst: Instance, previous: Plan) -> tuple[Plan, int]:
     """
     sidx = inst.site_index()
     cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
-    lps: dict[str, Lightpath] = {}
-    for lp in previous.lightpaths:
-        if lp.workload is not None:
-            lps[lp.workload] = lp
+    lps = {old.workload: old for old in previous.lightpaths if old.workload is not None}
     used: set[tuple[str, int, int]] = set()
     kept: dict[str, tuple[Placement, Lightpath | None]] = {}
     for p in previous.placements:
@@ -127,7 +124,7 @@ def repair_from(inst: Instance, previous: Plan) -> tuple[Plan, int]:
             continue
         if not per_job_ok(inst, c, d, p.slot):
             continue
-        lp = lps.get(p.workload)
+        lp: Lightpath | None = lps.get(p.workload)
         if needs_path(inst, c, d):
             ok = lp is not None and lp.slot == p.slot
             route = None

@@ -115,8 +115,8 @@ def why_unserved(
                     worst = max(worst, excess / max(abs(lims[key]), 1e-9))
             if best is None or worst < best[0]:
                 best = (worst, rows)
-        for key, excess in best[1] if best is not None else []:
-            need[key] = max(need.get(key, 0.0), excess)
+        for row, excess in best[1] if best is not None else []:
+            need[row] = max(need.get(row, 0.0), excess)
     out = [
         Relaxation(cap, where, slot, float(v), unit)
         for (cap, where, slot, unit), v in sorted(need.items(), key=lambda kv: -kv[1])

@@ -114,6 +114,7 @@ class _Neighbourhoods:
             self.__dict__.update(like.__dict__)
             self.rng = np.random.default_rng(seed)
             self.turn = seed
+            self.focus: list[int] = list(like.focus)
             return
         opts = np.asarray(form.options, dtype=int).reshape(-1, 3)
         self.cls, self.site, self.start = opts[:, 0], opts[:, 1], opts[:, 2]
@@ -126,6 +127,7 @@ class _Neighbourhoods:
         self.by_class = [np.flatnonzero(self.cls == c) for c in range(self.n_cls)]
         self.rng = np.random.default_rng(seed)
         self.turn = 0
+        self.focus = []
 
     def _fill(self, chosen: list[int], pool: npt.NDArray[np.intp], k: int) -> list[int]:
         pool = pool[~np.isin(pool, chosen)]
@@ -141,6 +143,10 @@ class _Neighbourhoods:
         self.turn += 1
         on = np.flatnonzero(x > 0.5)
         mode = ("regret", "window", "regret", "random")[self.turn % 4]
+        if self.focus and on.size:
+            # a re-plan: first around the workloads the repair moved (and their rivals)
+            # small (the moved class and 3 rivals): the re-plan keeps the rest of the plan
+            return self._around(self.focus.pop(0), on, min(k, 4))
         if mode == "random" or on.size == 0:
             return [int(c) for c in self.rng.permutation(self.n_cls)[:k]]
         if mode == "regret":
@@ -152,20 +158,24 @@ class _Neighbourhoods:
             total = float(regret.sum())
             p = regret / total if total > 0 else None
             c0 = int(self.rng.choice(self.n_cls, p=p))
-            cheap = self.by_class[c0][np.argsort(self.ocost[self.by_class[c0]])[:3]]
-            bins = np.zeros((int(self.site.max()) + 1, self.T), dtype=bool)
-            for j in cheap:
-                bins[self.site[j], self.start[j] : self.start[j] + self.length[j]] = True
-            hit = [
-                j
-                for j in on
-                if bins[self.site[j], self.start[j] : self.start[j] + self.length[j]].any()
-            ]
-            return self._fill([c0], np.unique(self.cls[hit]), k)
+            return self._around(c0, on, k)
         d0 = int(self.rng.integers(int(self.site.max()) + 1))
         t0 = int(self.rng.integers(self.T))
         sel = on[(self.site[on] == d0) | ((self.start[on] >= t0) & (self.start[on] < t0 + 4))]
         return self._fill([], np.unique(self.cls[sel]), k)
+
+    def _around(self, c0: int, on: npt.NDArray[np.intp], k: int) -> list[int]:
+        """Class ``c0`` and the classes occupying the site-slots of its 3 cheapest options."""
+        cheap = self.by_class[c0][np.argsort(self.ocost[self.by_class[c0]])[:3]]
+        bins = np.zeros((int(self.site.max()) + 1, self.T), dtype=bool)
+        for j in cheap:
+            bins[self.site[j], self.start[j] : self.start[j] + self.length[j]] = True
+        hit = [
+            j
+            for j in on
+            if bins[self.site[j], self.start[j] : self.start[j] + self.length[j]].any()
+        ]
+        return self._fill([c0], np.unique(self.cls[hit]), k)
 
 
 def search(
@@ -184,6 +194,7 @@ def search(
     workers: int = 2,
     relax_fix: bool = True,
     max_rounds: int | None = None,
+    focus: list[int] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LnsResult:
     """LP bound, best start, then fix-and-optimise until within ``mip_gap`` or out of time.
@@ -201,7 +212,8 @@ def search(
     (:func:`_merge`). The same inputs and ``seed`` give the same sequence of
     incumbents; the search stops at the gap, after ``max_rounds`` rounds, or at
     ``time_limit`` (``LnsResult.stopped`` says which: only the clock makes the
-    plan depend on the machine's speed).
+    plan depend on the machine's speed). ``focus``: classes whose neighbourhoods
+    come first (a re-plan: the workloads its repair moved).
     """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
@@ -222,6 +234,7 @@ def search(
     for name, vec in (starts or {}).items():
         cand[name] = (_objective(model, vec), vec)
     nbh = _Neighbourhoods(form, inst, seed)
+    nbh.focus = list(focus or [])  # a re-plan's first neighbourhoods: the moved classes
     if relax_fix or not cand:
         budget = min(max(left() * 0.4, 1.0), left())
         rf = _relax_fix(model, xs, nbh.cls, lp.values[xs], lp.values, budget, seed=seed)

@@ -565,6 +565,7 @@ class Planner(WarmStarts):
             hm.relax(hm.column(self.form.n))
         compile_s = time.perf_counter() - t0
         starts: dict[str, np.ndarray] = {}
+        focus: list[int] = []
         if start is not None:
             starts["warm"] = hm.vector(start)
         empty = empty_start(self.form)
@@ -590,6 +591,15 @@ class Planner(WarmStarts):
                 label = "repaired previous plan"
                 starts[label] = hm.vector(vals[0])
                 self._say(f"previous plan repaired: {fixed.message}")
+                was = {(p.workload, p.site, p.slot) for p in self._prev.placements}
+                cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+                focus = sorted(
+                    {
+                        cls_of[p.workload]
+                        for p in fixed.placements
+                        if (p.workload, p.site, p.slot) not in was
+                    }
+                )
         res = search(
             hm,
             self.form,
@@ -601,6 +611,7 @@ class Planner(WarmStarts):
             workers=max(self.threads or 2, 1),
             seed=self.seed,
             max_rounds=self.max_rounds,
+            focus=focus,
             progress=self.progress,
         )
         self._lp_obj = res.lp_bound

@@ -64,8 +64,6 @@ def _solve(
     seed: int = 0,
 ) -> _Raw:
     t0 = time.perf_counter()
-    if start is None and form.integer:
-        start = empty_start(form)  # serving nothing is a plan: HiGHS always has an incumbent
     _SOLVER.start = start
     opts: dict[str, object] = {"time_limit": float(time_limit)}
     if threads is not None:
@@ -304,13 +302,23 @@ class Planner(WarmStarts):
             w = self._warm(inst, repair_from(inst, previous)[0], time_limit)
         else:
             w = None if named and self._solves > 1 else self._warm(inst, warm, time_limit)
+        fallback = False
+        if w is None and not use_lns and self.form.lost is not None:
+            # a fallback if the MILP finds no incumbent: first-fit (partial plans allowed)
+            from optimizer.baselines import first_fit
+
+            w = self._warm(inst, first_fit(inst), time_limit)
+            start0 = None  # HiGHS searches on its own; the fallback only stands in for nothing
+            fallback = True
+        else:
+            start0 = w.values if w is not None else None
         warm_s = time.perf_counter() - t_w
         bound0: float | None = None
         lightpaths: list[Lightpath] = []
         blocked: list[Unassigned] = []
         good: tuple[_Raw, list[Lightpath], list[Unassigned]] | None = None
         for attempt in range(self.max_cuts + 1):
-            start = w.values if w is not None and attempt == 0 else None
+            start = start0 if attempt == 0 else None
             if use_lns:
                 # each attempt leaves time for the wavelength cuts after it
                 now = time.perf_counter()
@@ -363,7 +371,7 @@ class Planner(WarmStarts):
             objective, burdens, caps = account(inst, energy)
             placements = self._placements(inst, raw)
             objective += lost_work(inst, unserved_ids(inst, placements))
-        if w is not None:
+        if w is not None and not (fallback and objective is not None):
             why = ""
             if objective is None:
                 why = f"the MILP returned {raw.status}" + (

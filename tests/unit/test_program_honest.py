@@ -12,8 +12,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from bench.plan import cap_change, prepare
 from bench.plan import instance as bench_instance
-from bench.plan import prepare
 from optimizer.accounting import account, burden_factor, burden_unit
 from optimizer.caps import Caps, ZoneCap
 from optimizer.inputs import make_instance
@@ -52,14 +52,7 @@ def test_replan_after_a_cap_starts_to_bind_keeps_the_plan_and_its_gap() -> None:
     first = planner.solve(time_limit=120, method="lns", mip_gap=0.03)
     assert first.objective is not None and first.gap is not None and first.gap <= 0.03
     # the busiest site-slot's power cap drops 5 % below what the plan draws there
-    busiest = max((c for c in first.caps if c.cap == "power"), key=lambda c: c.value)
-    site, at = busiest.site_or_zone, busiest.slot
-    slot = next(t for t, s in enumerate(inst.slots) if s.isoformat() == at)
-    old = inst.caps.power_kw[site]
-    per_slot = tuple(
-        (busiest.value * 0.95 if t == slot else float(old)) for t in range(inst.horizon)
-    )
-    tight = replace(inst, caps=replace(inst.caps, power_kw={**inst.caps.power_kw, site: per_slot}))
+    tight = cap_change(inst, first, 0.95)
     again = planner.solve(tight, time_limit=120, method="lns", mip_gap=0.03)
     assert "repaired previous plan" in again.message
     assert not again.violated and again.served == first.served

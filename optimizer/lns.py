@@ -27,7 +27,6 @@ Everything is seeded: same inputs, same plan.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -43,7 +42,6 @@ from optimizer.instance import Instance
 __all__ = ["LnsResult", "option_costs", "search"]
 
 Vec = npt.NDArray[np.float64]
-_DEBUG = bool(os.environ.get("FSOR_LNS_DEBUG"))
 
 
 @dataclass(frozen=True)
@@ -317,13 +315,6 @@ def search(
         if any(r is not None and r.limit == "time" for r in results) and left() <= 0.2:
             break  # cut short by the clock: this round's results depend on the machine's load
         state.iterations += len(pickers)
-        if _DEBUG:
-            for r in results:
-                if r is not None:
-                    say(
-                        f"  sub {r.status} {r.limit} nodes {r.nodes} it {r.iterations} "
-                        f"{r.seconds:.2f} s {r.objective}"
-                    )
         _merge(model, state, base, frees, results, _el(t0))
         for i, r in enumerate(results):
             # adapt the size on work that does not depend on the machine's load

@@ -316,7 +316,8 @@ class Planner(WarmStarts):
         bound0: float | None = None
         lightpaths: list[Lightpath] = []
         blocked: list[Unassigned] = []
-        good: tuple[_Raw, list[Lightpath], list[Unassigned]] | None = None
+        # the best attempt so far by its objective, a blocked transfer priced as lost work
+        good: tuple[float, _Raw, list[Lightpath], list[Unassigned]] | None = None
         for attempt in range(self.max_cuts + 1):
             start = start0 if attempt == 0 else None
             if use_lns:
@@ -334,13 +335,14 @@ class Planner(WarmStarts):
             solve_s += raw.solve_s
             if raw.status in ("infeasible", "error"):
                 if use_lns and good is not None:
-                    raw, lightpaths, blocked = good  # a cut went too far: keep the best so far
+                    _s, raw, lightpaths, blocked = good  # a cut went too far: the best so far
                 break
             t0 = time.perf_counter()
             lightpaths, blocked, extra = self._assign(inst, raw)
             assign_s += time.perf_counter() - t0
-            if good is None or len(blocked) < len(good[2]):
-                good = (raw, lightpaths, blocked)
+            score = self._score(inst, raw, lightpaths, blocked)
+            if good is None or score < good[0]:
+                good = (score, raw, lightpaths, blocked)
             left = t_start + time_limit - time.perf_counter()
             if use_lns and not blocked and raw.status == "feasible" and left > 1.0:
                 # no cut needed: the time kept for cuts continues the search from this plan
@@ -352,7 +354,12 @@ class Planner(WarmStarts):
                     lps2, blocked2, _ = self._assign(inst, more)
                     if not blocked2:
                         raw, lightpaths = more, lps2
-                        good = (raw, lightpaths, blocked)
+                        good = (
+                            self._score(inst, raw, lightpaths, blocked),
+                            raw,
+                            lightpaths,
+                            blocked,
+                        )
             if not blocked or attempt == self.max_cuts:
                 break
             for (f, t), k in extra.items():
@@ -360,6 +367,9 @@ class Planner(WarmStarts):
             set_parameters(self.form, inst, free_cut=cut)
         if cut:
             set_parameters(self.form, inst)
+            if good is not None:
+                # a later cut attempt may be worse (e.g. no start fit the cut model): the best
+                _s, raw, lightpaths, blocked = good
         lp = self.lp_bound(inst, time_limit) if with_lp_bound and not use_lns else None
         if use_lns and with_lp_bound:
             lp = self._lp_obj
@@ -467,6 +477,14 @@ class Planner(WarmStarts):
             blocked=tuple(still),
             lost_work=lost,
         )
+
+    def _score(
+        self, inst: Instance, raw: _Raw, lightpaths: list[Lightpath], blocked: list[Unassigned]
+    ) -> float:
+        """An attempt's objective with its blocked transfers priced as lost work."""
+        placed = self._placements(inst, raw)
+        out = [*unserved_ids(inst, placed), *(u.workload for u in blocked)]
+        return account(inst, self._energy(inst, raw, lightpaths))[0] + lost_work(inst, out)
 
     def _infeasible(
         self,
@@ -579,14 +597,6 @@ class Planner(WarmStarts):
         empty = empty_start(self.form)
         if empty is not None:
             starts["empty"] = hm.vector(empty)  # serving nothing: the search always has a plan
-        if label == "previous plan" and self._last is None:
-            # first-fit (one greedy pass, partial plans allowed): a start when relax-and-fix
-            # finds none in its share of the time
-            from optimizer.baselines import first_fit
-
-            ff = self._values(inst, first_fit(inst))
-            if ff is not None:
-                starts["first-fit"] = hm.vector(ff[0])
         if self._last is not None and hm.feasible(self._last):
             starts[label] = self._last
         elif self._prev is not None and label == "previous plan":
@@ -608,6 +618,14 @@ class Planner(WarmStarts):
                         if (p.workload, p.site, p.slot) not in was
                     }
                 )
+        if label == "previous plan" and label not in starts:
+            # no previous plan to keep: first-fit (one greedy pass, partial plans allowed) is
+            # a start when relax-and-fix finds none in its share of the time
+            from optimizer.baselines import first_fit
+
+            ff = self._values(inst, first_fit(inst))
+            if ff is not None:
+                starts["first-fit"] = hm.vector(ff[0])
         res = search(
             hm,
             self.form,

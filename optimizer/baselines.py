@@ -216,6 +216,8 @@ def sequential(
     mip_gap: float = 0.01,
     placement: str = "milp",
     repair: bool = False,
+    seed: int = 0,
+    max_rounds: int | None = None,
 ) -> Plan:
     """Place with the joint objective and caps but no network, then route first-fit.
 
@@ -233,7 +235,9 @@ def sequential(
         raise InputError("sequential", "placement", placement, "expected milp or greedy")
     blind = replace(inst, classes=tuple(replace(c, volume_gb=0.0) for c in inst.classes))
     placed = (
-        Planner(blind).solve(time_limit=time_limit, mip_gap=mip_gap, diagnose=False)
+        Planner(blind, seed=seed, max_rounds=max_rounds).solve(
+            time_limit=time_limit, mip_gap=mip_gap, diagnose=False
+        )
         if placement == "milp"
         else Plan("error", message="no plan: greedy placement asked for")
     )
@@ -257,6 +261,8 @@ def sequential(
     else:
         placements = list(placed.placements)
         rejected = list(placed.unserved)  # a partial placement: the rest fit nowhere
+        if "machine's speed" in placed.message:
+            notes.append("placement search stopped at the time limit")
         objective = placed.objective if placed.objective is not None else 0.0
     at = {p.workload: p for p in placements}
     sidx = inst.site_index()

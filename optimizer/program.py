@@ -190,6 +190,9 @@ class Planner(WarmStarts):
         self.seed = seed
         self.progress = progress
         self.max_rounds = max_rounds
+        #: share of the LNS's time for its sequential + repair start (0: relax-and-fix only)
+        self.sequential_share = 0.3
+        self._seq_timed = False
         self._lp: Formulation | None = None
         self._solves = 0
         self._hm: HighsModel | None = None  # the LNS's persistent HiGHS model
@@ -618,14 +621,32 @@ class Planner(WarmStarts):
                         if (p.workload, p.site, p.slot) not in was
                     }
                 )
+        with_rf = label not in starts
         if label == "previous plan" and label not in starts:
-            # no previous plan to keep: first-fit (one greedy pass, partial plans allowed) is
-            # a start when relax-and-fix finds none in its share of the time
-            from optimizer.baselines import first_fit
+            # no previous plan to keep: first-fit (one greedy pass, partial plans allowed),
+            # and sequential + repair (the placement without the network, solved by the same
+            # search on a much easier model, then blocked transfers placed again first-fit)
+            from optimizer.baselines import first_fit, sequential
 
             ff = self._values(inst, first_fit(inst))
             if ff is not None:
                 starts["first-fit"] = hm.vector(ff[0])
+            if self.form.groups and self.sequential_share > 0:
+                budget = (deadline - time.perf_counter()) * self.sequential_share
+                seq = sequential(
+                    inst,
+                    time_limit=max(budget, 0.5),
+                    mip_gap=mip_gap,
+                    repair=True,
+                    seed=self.seed,
+                    max_rounds=self.max_rounds,
+                )
+                sv = self._values(inst, seq)
+                if sv is not None:
+                    starts["sequential+repair"] = hm.vector(sv[0])
+                    with_rf = False
+                    self._seq_timed = "stopped at the time limit" in seq.message
+                    self._say(f"sequential+repair start {sv[2]:.6g}")
         res = search(
             hm,
             self.form,
@@ -633,7 +654,7 @@ class Planner(WarmStarts):
             time_limit=max(deadline - time.perf_counter(), 0.5),
             mip_gap=mip_gap,
             starts=starts,
-            relax_fix=label not in starts,
+            relax_fix=with_rf,
             workers=max(self.threads or 2, 1),
             seed=self.seed,
             max_rounds=self.max_rounds,
@@ -651,6 +672,8 @@ class Planner(WarmStarts):
             "rounds": "round limit",
             "time": "time limit: the plan depends on the machine's speed",
         }.get(res.stopped, res.stopped)
+        if res.start == "sequential+repair" and self._seq_timed and res.stopped != "time":
+            stop += " (its sequential start stopped at the time limit: it depends on the speed)"
         self._note = (
             f"LNS: {res.iterations} neighbourhoods, {res.improved} improvements from the "
             f"{res.start} start; bound = LP relaxation; stopped at {stop}"

@@ -43,7 +43,7 @@ import numpy.typing as npt
 
 from optimizer.analysis.region_highs import PersistentLP
 from optimizer.inputs.instance import Instance
-from optimizer.model.formulation import CapRow, Formulation, build
+from optimizer.model.formulation import CapRow, Formulation, build, set_parameters
 from optimizer.solve.highs import FsorHighs
 
 __all__ = [
@@ -290,6 +290,7 @@ def objective_duals(inst: Instance, *, time_limit: float = 60.0) -> dict[tuple[s
     Raising a binding cap can only lower the minimum, so the values are ≤ 0.
     """
     form = build(inst, integer=False)
+    set_parameters(form, inst, strict=True)  # α = 1 means every workload served
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         try:

@@ -18,7 +18,7 @@ from optimizer.inputs.caps import Caps
 from optimizer.inputs.instance import Instance
 from optimizer.inputs.signals import default_signals
 from optimizer.inputs.workloads import Workload, default_workloads
-from optimizer.model.formulation import build
+from optimizer.model.formulation import build, set_parameters
 from optimizer.solve.highs import FsorHighs
 from topology.io import default_inventory
 
@@ -37,6 +37,7 @@ def _inst(workloads: list[Workload], caps: Caps) -> Instance:
 
 def _lp_feasible(inst: Instance, integer: bool = False) -> bool:
     form = build(inst, integer=integer, integer_lightpaths=integer)
+    set_parameters(form, inst, strict=True)  # feasible = every workload served
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         form.problem.solve(solver=FsorHighs(), time_limit=30.0)  # type: ignore[no-untyped-call]
@@ -92,7 +93,9 @@ def test_objective_signal_matches_finite_difference_at_alpha_one() -> None:
     duals = objective_duals(inst)
 
     def objective(caps: Caps) -> float:
-        form = build(_inst(_jobs(6), caps), integer=False)
+        inst = _inst(_jobs(6), caps)
+        form = build(inst, integer=False)
+        set_parameters(form, inst, strict=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             form.problem.solve(solver=FsorHighs())  # type: ignore[no-untyped-call]

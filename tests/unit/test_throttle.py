@@ -21,7 +21,7 @@ from optimizer.inputs.caps import Caps
 from optimizer.inputs.signals import default_signals
 from optimizer.inputs.workload_types import Variant, Workload
 from optimizer.inputs.workloads import default_workloads
-from optimizer.model.formulation import build
+from optimizer.model.formulation import build, set_parameters
 from optimizer.solve.highs import FsorHighs
 from topology.io import default_inventory
 
@@ -48,6 +48,7 @@ def _fits(ws: list[Workload], caps: Caps) -> bool:
         return True
     inst = make_instance(default_inventory(), default_signals(), ws, caps, site_caps=False)
     form = build(inst, integer=True)
+    set_parameters(form, inst, strict=True)  # fits = every workload served
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         form.problem.solve(solver=FsorHighs(), time_limit=30.0)  # type: ignore[no-untyped-call]

@@ -14,13 +14,9 @@ bound (optional), timings; an infeasible instance carries a diagnosis.
 from __future__ import annotations
 
 import time
-import warnings
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
-import cvxpy as cp
 import numpy as np
 
 from optimizer.inputs.instance import Instance
@@ -28,91 +24,19 @@ from optimizer.model.accounting import account, lost_work
 from optimizer.model.formulation import Formulation, build, set_parameters
 from optimizer.model.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
 from optimizer.solve.assign import Request, assign_slot
-from optimizer.solve.highs import FsorHighs
 from optimizer.solve.highs_model import HighsModel
+from optimizer.solve.run import Raw as _Raw
+from optimizer.solve.run import solve_form as _solve
 from optimizer.solve.unserved import unserved_ids, why_unserved
 from optimizer.solve.warm import AUTO_WARM, WarmStarts
 
 __all__ = ["AUTO_WARM", "Planner", "plan"]
 
-_SOLVER = FsorHighs()
-#: extra HiGHS options for every solve (tuning hook used by bench/plan.py)
-HIGHS_OPTIONS: dict[str, object] = {}
 #: ``method="auto"`` uses the LNS (:mod:`optimizer.solve.lns`) from this many placement options
 LNS_MIN_OPTIONS = 1000
 METHODS = ("auto", "lns", "milp")
 
 
-@dataclass(frozen=True)
-class _Raw:
-    status: str
-    x: np.ndarray
-    n: np.ndarray | None
-    gap: float | None
-    bound: float | None
-    compile_s: float
-    solve_s: float
-    message: str
-
-
-def _solve(
-    form: Formulation,
-    time_limit: float,
-    mip_gap: float,
-    threads: int | None,
-    start: dict[int, np.ndarray] | None = None,
-    seed: int = 0,
-) -> _Raw:
-    t0 = time.perf_counter()
-    _SOLVER.start = start
-    opts: dict[str, object] = {"time_limit": float(time_limit)}
-    if threads is not None:
-        # HiGHS keeps one global thread scheduler: reset it so this count takes effect
-        import highspy
-
-        highspy.Highs.resetGlobalScheduler(True)
-        opts["threads"] = threads
-    opts["random_seed"] = seed
-    opts.update(HIGHS_OPTIONS)
-    if form.integer:
-        opts["mip_rel_gap"] = float(mip_gap)
-    try:
-        with warnings.catch_warnings():
-            # cvxpy warns on optimal_inaccurate, which is how a time-limited incumbent returns
-            warnings.simplefilter("ignore", UserWarning)
-            form.problem.solve(solver=_SOLVER, **opts)  # type: ignore[no-untyped-call]
-    except cp.error.SolverError as exc:
-        wall = time.perf_counter() - t0
-        return _Raw("error", np.zeros(0), None, None, None, 0.0, wall, f"solver: {exc}")
-    wall = time.perf_counter() - t0
-    stats = form.problem.solver_stats
-    solve_s = float(stats.solve_time or 0.0)
-    compile_s = float(getattr(form.problem, "compilation_time", None) or max(wall - solve_s, 0.0))
-    st = form.problem.status
-    info: Any = stats.extra_stats
-    gap = bound = None
-    if form.integer and info is not None:
-        gap = float(info.mip_gap)
-        bound = float(info.mip_dual_bound)
-    if st in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-        x = np.rint(np.asarray(form.x.value, dtype=float)).astype(int)
-        n = None
-        if form.n is not None:
-            n = np.asarray(form.n.value, dtype=float)
-        if not form.integer:
-            bound = float(form.problem.value)
-            gap = 0.0
-            x = np.asarray(form.x.value, dtype=float)
-        status = (
-            "optimal" if st == cp.OPTIMAL and (gap is None or gap <= mip_gap + 1e-9) else "feasible"
-        )
-        return _Raw(status, x, n, gap, bound, compile_s, solve_s, "")
-    if st in (cp.INFEASIBLE, cp.settings.INFEASIBLE_OR_UNBOUNDED):
-        return _Raw("infeasible", np.zeros(0), None, None, None, compile_s, solve_s, "")
-    msg = f"no plan: solver status {st}" + (
-        " (time limit, no incumbent)" if st == "user_limit" else ""
-    )
-    return _Raw("error", np.zeros(0), None, gap, bound, compile_s, solve_s, msg)
 
 
 def empty_start(form: Formulation) -> dict[int, np.ndarray] | None:
@@ -149,7 +73,7 @@ def round_counts(shares: list[float], total: int) -> list[int]:
     return base
 
 
-class Planner(WarmStarts):
+class Planner:
     """A compiled joint program; ``solve`` re-plans by rewriting parameters only.
 
     Parameters
@@ -190,6 +114,7 @@ class Planner(WarmStarts):
         self.seed = seed
         self.progress = progress
         self.max_rounds = max_rounds
+        self.warm = WarmStarts(self)  # warm starts: a collaborator, called, not inherited
         #: share of the LNS's time for its sequential + repair start (0: relax-and-fix only)
         self.sequential_share = 0.3
         self._seq_timed = False
@@ -246,7 +171,7 @@ class Planner(WarmStarts):
         ``Plan`` given as ``warm`` is used (the named starts are not computed).
 
         ``warm``: a plan to start from (MIP start), the name of a baseline in
-        :data:`optimizer.baselines.BASELINES` to compute one, ``"relax-fix"``
+        :data:`optimizer.solve.warm.STARTS` to compute one, ``"relax-fix"``
         (:func:`optimizer.solve.relax_fix.relax_fix` with a quarter of the limit),
         ``"auto"`` (the best of
         :data:`AUTO_WARM`), or ``None``. The start is used only when it is
@@ -299,19 +224,19 @@ class Planner(WarmStarts):
         named = isinstance(warm, str)
         self._prev = previous if previous is not None else self._plan
         if use_lns:
-            w = self._warm(inst, warm, time_limit) if isinstance(warm, Plan) else None
+            w = self.warm.start(inst, warm, time_limit) if isinstance(warm, Plan) else None
         elif previous is not None:
             from optimizer.solve.replan import repair_from
 
-            w = self._warm(inst, repair_from(inst, previous)[0], time_limit)
+            w = self.warm.start(inst, repair_from(inst, previous)[0], time_limit)
         else:
-            w = None if named and self._solves > 1 else self._warm(inst, warm, time_limit)
+            w = None if named and self._solves > 1 else self.warm.start(inst, warm, time_limit)
         fallback = False
         if w is None and not use_lns and self.form.lost is not None:
             # a fallback if the MILP finds no incumbent: first-fit (partial plans allowed)
-            from optimizer.baselines import first_fit
+            from optimizer.solve.heuristics import first_fit
 
-            w = self._warm(inst, first_fit(inst), time_limit)
+            w = self.warm.start(inst, first_fit(inst), time_limit)
             start0 = None  # HiGHS searches on its own; the fallback only stands in for nothing
             fallback = True
         else:
@@ -396,7 +321,7 @@ class Planner(WarmStarts):
             elif objective > w.objective + 1e-9 * max(1.0, abs(w.objective)):
                 why = f"the MILP incumbent {objective:.6g} was worse"
             if why:
-                return self._from_warm(inst, w, bound0, mip_gap, lp, timings, why)
+                return self.warm.from_warm(inst, w, bound0, mip_gap, lp, timings, why)
         if raw.status == "infeasible":
             return self._infeasible(inst, timings, lp, diagnose, time_limit, bool(cut))
         if raw.status == "error" or objective is None:
@@ -608,7 +533,7 @@ class Planner(WarmStarts):
             from optimizer.solve.replan import repair_from
 
             fixed, _moved = repair_from(inst, self._prev)
-            vals = self._values(inst, fixed)
+            vals = self.warm.values(inst, fixed)
             if vals is not None:
                 label = "repaired previous plan"
                 starts[label] = hm.vector(vals[0])
@@ -627,9 +552,9 @@ class Planner(WarmStarts):
             # no previous plan to keep: first-fit (one greedy pass, partial plans allowed),
             # and sequential + repair (the placement without the network, solved by the same
             # search on a much easier model, then blocked transfers placed again first-fit)
-            from optimizer.baselines import first_fit, sequential
+            from optimizer.solve.heuristics import first_fit, sequential
 
-            ff = self._values(inst, first_fit(inst))
+            ff = self.warm.values(inst, first_fit(inst))
             if ff is not None:
                 starts["first-fit"] = hm.vector(ff[0])
             if self.form.groups and self.sequential_share > 0:
@@ -641,8 +566,9 @@ class Planner(WarmStarts):
                     repair=True,
                     seed=self.seed,
                     max_rounds=self.max_rounds,
+                    planner=type(self),
                 )
-                sv = self._values(inst, seq)
+                sv = self.warm.values(inst, seq)
                 if sv is not None:
                     starts["sequential+repair"] = hm.vector(sv[0])
                     with_rf = False

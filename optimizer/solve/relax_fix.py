@@ -14,19 +14,33 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import cvxpy as cp
 import numpy as np
 
 from optimizer.inputs.instance import Instance
-from optimizer.model.formulation import build, set_parameters
-from optimizer.model.plan import Plan
+from optimizer.model.formulation import Formulation, build, set_parameters
+from optimizer.model.plan import Lightpath, Placement, Plan, Unassigned
+from optimizer.solve.run import Raw, solve_form
 
-if TYPE_CHECKING:
-    from optimizer.solve.program import Planner
+__all__ = ["PlannerParts", "fixings", "relax_fix"]
 
-__all__ = ["fixings", "relax_fix"]
+
+class PlannerParts(Protocol):
+    """What relax-and-fix uses of the planner it works for (the Planner has all of it)."""
+
+    form: Formulation
+    _lp: Formulation | None
+    threads: int | None
+
+    def _placements(self, inst: Instance, raw: Raw) -> tuple[Placement, ...]: ...
+
+    def _assign(
+        self, inst: Instance, raw: Raw
+    ) -> tuple[list[Lightpath], list[Unassigned], dict[tuple[str, int], int]]: ...
+
+    def _energy(self, inst: Instance, raw: Raw, lightpaths: list[Lightpath]) -> np.ndarray: ...
 
 
 def fixings(
@@ -49,14 +63,13 @@ def fixings(
 
 
 def relax_fix(
-    planner: Planner, inst: Instance, time_limit: float = 60.0, mip_gap: float = 0.01
+    planner: PlannerParts, inst: Instance, time_limit: float = 60.0, mip_gap: float = 0.01
 ) -> Plan | None:
     """A complete feasible plan from relax-and-fix, or ``None`` (no LP, infeasible, blocked).
 
     ``time_limit`` bounds the LP plus the fixed MILP together (roughly).
     """
     from optimizer.model.accounting import account, lost_work
-    from optimizer.solve.program import _solve
     from optimizer.solve.unserved import unserved_ids
 
     t0 = time.perf_counter()
@@ -65,7 +78,7 @@ def relax_fix(
         planner._lp = build(inst, integer=False)
     else:
         set_parameters(planner._lp, inst)
-    lp = _solve(planner._lp, time_limit, 0.0, planner.threads)
+    lp = solve_form(planner._lp, time_limit, 0.0, planner.threads)
     if lp.status not in ("optimal", "feasible") or lp.x.size != form.x.shape[0]:
         return None
     left = time_limit - (time.perf_counter() - t0)
@@ -76,7 +89,7 @@ def relax_fix(
     if idx.size:
         cons.append(form.x[idx] == val)
     sub = replace(form, problem=cp.Problem(form.problem.objective, cons))
-    raw = _solve(sub, left, mip_gap, planner.threads)
+    raw = solve_form(sub, left, mip_gap, planner.threads)
     if raw.status not in ("optimal", "feasible"):
         return None
     lightpaths, blocked, _ = planner._assign(inst, raw)

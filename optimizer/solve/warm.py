@@ -10,8 +10,9 @@ routes off the candidate list or breaks a cap is not used.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import numpy as np
 
@@ -19,14 +20,16 @@ from optimizer.inputs.instance import Instance
 from optimizer.model.accounting import account, lost_work
 from optimizer.model.formulation import Formulation
 from optimizer.model.plan import Plan, Timings
+from optimizer.solve.heuristics import PlannerFactory, co2_only, first_fit, sequential
+from optimizer.solve.relax_fix import PlannerParts, relax_fix
 from optimizer.solve.unserved import unserved_ids
 
-if TYPE_CHECKING:
-    from optimizer.solve.program import Planner
-
-__all__ = ["AUTO_WARM", "WarmStarts"]
+__all__ = ["AUTO_WARM", "STARTS", "WarmStarts"]
 
 _WARMING: contextvars.ContextVar[bool] = contextvars.ContextVar("fsor_warming", default=False)
+#: the heuristics a named warm start runs (``"relax-fix"`` is the planner's own)
+#: (``"sequential"`` too: :func:`~optimizer.solve.heuristics.sequential` with the planner)
+STARTS: dict[str, Callable[[Instance], Plan]] = {"co2-only": co2_only, "first-fit": first_fit}
 #: the warm starts ``warm="auto"`` computes, keeping the best complete feasible one
 AUTO_WARM: tuple[str, ...] = ("relax-fix", "first-fit", "sequential")
 
@@ -43,12 +46,23 @@ class _Warm:
 
 
 class WarmStarts:
-    """Warm-start methods of the planner (needs the compiled ``form``)."""
+    """The warm starts of one planner: a collaborator it holds (``planner.warm``), not a base.
 
-    form: Formulation
+    ``planner`` gives the compiled ``form`` and, for relax-and-fix, the parts of
+    :class:`~optimizer.solve.relax_fix.PlannerParts`; a named ``"sequential"`` start is
+    solved by a new planner of the same class on the network-blind instance.
+    """
+
+    def __init__(self, planner: PlannerParts) -> None:
+        self.planner = planner
+
+    @property
+    def form(self) -> Formulation:
+        """The planner's compiled program (it changes when the planner recompiles)."""
+        return self.planner.form
 
     @staticmethod
-    def _from_warm(
+    def from_warm(
         inst: Instance,
         w: _Warm,
         bound: float | None,
@@ -89,41 +103,36 @@ class WarmStarts:
     # -- warm start ------------------------------------------------------------
 
     @staticmethod
-    def _complete(inst: Instance, p: Plan) -> bool:
+    def complete(inst: Instance, p: Plan) -> bool:
         """Usable as a start: within every cap, every placed transfer routed (work may be
         left out: the program prices it)."""
         placed = {q.workload for q in p.placements}
         blocked = any(u.workload in placed for u in p.unassigned) or bool(p.blocked)
         return not blocked and not p.violated
 
-    def _warm(
+    def start(
         self, inst: Instance, warm: Plan | str | None, time_limit: float = 60.0
     ) -> _Warm | None:
         """The warm-start plan (given, or a named baseline's) with its MILP values.
 
         ``"auto"``: the best complete plan of :data:`AUTO_WARM` (relax-and-fix and
         sequential's placement MILP a quarter of the time limit each). ``None`` when there is
-        no start or it is not feasible in the joint model (see :meth:`_values`).
+        no start or it is not feasible in the joint model (see :meth:`values`).
         """
         if warm is None or not self.form.integer:
             return None
         if not isinstance(warm, str):
-            vals = self._values(inst, warm)
+            vals = self.values(inst, warm)
             return None if vals is None else _Warm(warm.planner, warm, *vals)
         if _WARMING.get():
             return None  # a baseline solving its own program: no nested warm start
-        try:
-            from optimizer.baselines import BASELINES, sequential
-        except ImportError:
-            return None
         names = AUTO_WARM if warm == "auto" else (warm,)
         best: _Warm | None = None
         for name in names:
             if name == "relax-fix":
-                from optimizer.solve.relax_fix import relax_fix
-
-                rf = relax_fix(cast("Planner", self), inst, time_limit / 4)  # LP + the fixed MILP
-                vals = None if rf is None else self._values(inst, rf)
+                # LP + the fixed MILP
+                rf = relax_fix(self.planner, inst, time_limit / 4)
+                vals = None if rf is None else self.values(inst, rf)
                 if (
                     rf is not None
                     and vals is not None
@@ -131,26 +140,27 @@ class WarmStarts:
                 ):
                     best = _Warm(name, rf, *vals)
                 continue
-            if name not in BASELINES:
+            if name not in STARTS and name != "sequential":
                 return None
             # the sequential start is exactly the sequential baseline (its placement MILP
             # warm-starts itself); its network-blind program has no transfers, so this ends
             token = _WARMING.set(not (name == "sequential" and self.form.groups))
             try:
                 if name == "sequential":
-                    cand = sequential(inst, time_limit=time_limit / 4)
+                    same = cast(PlannerFactory, type(self.planner))
+                    cand = sequential(inst, time_limit=time_limit / 4, planner=same)
                 else:
-                    cand = BASELINES[name](inst)
+                    cand = STARTS[name](inst)
             finally:
                 _WARMING.reset(token)
-            if not self._complete(inst, cand):
+            if not self.complete(inst, cand):
                 continue
-            vals = self._values(inst, cand)
+            vals = self.values(inst, cand)
             if vals is not None and (best is None or vals[2] < best.objective):
                 best = _Warm(name, cand, *vals)
         return best
 
-    def _values(
+    def values(
         self, inst: Instance, warm: Plan
     ) -> tuple[dict[int, np.ndarray], np.ndarray, float] | None:
         """(variable values, energy[site, slot], objective) of ``warm`` in the joint model.
@@ -160,7 +170,7 @@ class WarmStarts:
         the values satisfy every constraint of the compiled problem with the
         current parameters (caps, free channels, per-option bounds).
         """
-        if not self._complete(inst, warm):
+        if not self.complete(inst, warm):
             return None
         form, net = self.form, inst.network
         cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
@@ -215,12 +225,12 @@ class WarmStarts:
             for p in warm.placements:
                 lost[cls_of[p.workload]] -= 1
             out[form.lost.id] = lost
-        if not self._satisfies(out):
+        if not self.satisfies(out):
             return None
         e2 = energy.reshape(S, T)
         return out, e2, account(inst, e2)[0] + lost_work(inst, unserved_ids(inst, warm.placements))
 
-    def _satisfies(self, values: dict[int, np.ndarray], tol: float = 1e-6) -> bool:
+    def satisfies(self, values: dict[int, np.ndarray], tol: float = 1e-6) -> bool:
         """Whether ``values`` (one array per variable) meet every constraint of the problem."""
         prob = self.form.problem
         variables = prob.variables()

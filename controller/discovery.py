@@ -33,6 +33,7 @@ from controller.adapters import (
 from controller.adapters.capabilities import adapters_for
 from controller.assemble import DeviceFacts, LinkReport, assemble, link_reports, neighbour_map
 from controller.edits import DeviceState, Port
+from controller.known_hosts import HostKeyMismatch
 from controller.seed import DeviceSeed, Seed
 from controller.session import SessionOptions, SessionPool
 from topology.errors import FsorError, InputError
@@ -274,7 +275,8 @@ async def discover(
     its own and closes each session as soon as its device is read (an open ncclient
     session polls its transport every TICK, which would tax the devices still to read).
     Host keys are checked against ``seed.known_hosts`` unless
-    ``options.insecure_hostkeys``.
+    ``options.insecure_hostkeys``; a device offering a key other than its recorded one
+    raises :class:`~controller.known_hosts.HostKeyMismatch` once every device is done.
     """
     started = time.perf_counter()
     opts = options or SessionOptions(known_hosts=seed.known_hosts)
@@ -285,6 +287,7 @@ async def discover(
     own = pool is None
     the_pool = pool or SessionPool([d.endpoint for d in seed.devices], opts)
     limit = asyncio.Semaphore(concurrency or max(1, len(seed.devices)))
+    mismatches: list[HostKeyMismatch] = []
 
     async def one(d: DeviceSeed) -> tuple[DeviceSeed, DeviceFacts | None, str | None, float]:
         async with limit:
@@ -297,6 +300,9 @@ async def discover(
                 return d, facts, None, time.perf_counter() - t0
             except TimeoutError:
                 reason = f"unreachable: no answer within {device_timeout_s:g} s"
+            except HostKeyMismatch as exc:  # raised below, once every device is done
+                mismatches.append(exc)
+                reason = f"unreachable: {exc}"
             except FsorError as exc:
                 reason = f"unreachable: {exc}"
             log.warning("%s: %s", d.id, reason)
@@ -307,6 +313,9 @@ async def discover(
     finally:
         if own:
             await the_pool.close()
+    if mismatches:  # a possibly impersonated device: no inventory, no plan, no push
+        raise mismatches[0]
+
     def build() -> DiscoveryResult:
         facts = {d.id: f for d, f, _, _ in results if f is not None}
         reports = tuple(_report(d, f, r, dt) for d, f, r, dt in results)

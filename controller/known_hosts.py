@@ -13,7 +13,9 @@ import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["KnownHosts", "hostkey_line"]
+from topology.errors import DeviceError
+
+__all__ = ["HostKeyMismatch", "KnownHosts", "hostkey_line", "sha256_fingerprint"]
 
 
 def _colon_hex(raw: bytes) -> str:
@@ -27,6 +29,7 @@ class _Entry:
     fingerprint: str
     revoked: bool
     key_b64: str = ""
+    key_type: str = ""
 
 
 def _known_hosts_entries(text: str) -> tuple[_Entry, ...]:
@@ -52,7 +55,9 @@ def _known_hosts_entries(text: str) -> tuple[_Entry, ...]:
         except (binascii.Error, ValueError):
             continue
         fp = _colon_hex(hashlib.md5(blob, usedforsecurity=False).digest())
-        out.append(_Entry(tuple(fields[0].split(",")), fp, marker == "@revoked", fields[2]))
+        out.append(
+            _Entry(tuple(fields[0].split(",")), fp, marker == "@revoked", fields[2], fields[1])
+        )
     return tuple(out)
 
 
@@ -105,6 +110,12 @@ class KnownHosts:
     def key_for(self, host: str, port: int) -> str | None:
         """The base64 key blob listed (and not revoked) for ``host``/``[host]:port``, if any:
         what ncclient's ``hostkey_b64`` expects. The first such line wins."""
+        found = self.recorded(host, port)
+        return None if found is None else found[1]
+
+    def recorded(self, host: str, port: int) -> tuple[str, str] | None:
+        """``(key type, base64 blob)`` of the first line listed (and not revoked) for
+        ``host``/``[host]:port``, if any."""
         names = (host, f"[{host}]:{port}")
         entries = self._load()
         revoked = {e.fingerprint for e in entries if e.revoked}
@@ -112,8 +123,52 @@ class KnownHosts:
             if e.revoked or e.fingerprint in revoked:
                 continue
             if any(_matches(p, n) for p in e.patterns for n in names):
-                return e.key_b64
+                return e.key_type, e.key_b64
         return None
+
+
+def sha256_fingerprint(blob: bytes | str) -> str:
+    """A key's fingerprint as ``ssh-keygen -lf`` prints it: ``SHA256:`` and the unpadded
+    base64 of the SHA-256 of the key blob (``blob`` raw, or base64 as in known_hosts).
+
+    >>> sha256_fingerprint("aw==")
+    'SHA256:glTDKakoUPbVOd03b0gW7idkUX2l4CNVFK9DMWRIDXo'
+    """
+    raw = base64.b64decode(blob) if isinstance(blob, str) else blob
+    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode().rstrip("=")
+
+
+class HostKeyMismatch(DeviceError):
+    """A device offered a host key other than the one recorded for it: possibly an
+    impersonation (or a re-keyed device), never treated as an unknown key.
+
+    >>> err = HostKeyMismatch("roadm-a", "10.0.0.2", 830, Path("kh"),
+    ...     ("ssh-ed25519", "SHA256:old"), ("ecdsa-sha2-nistp256", "SHA256:new"))
+    >>> print(err)  # doctest: +NORMALIZE_WHITESPACE
+    roadm-a: host key MISMATCH for [10.0.0.2]:830: kh records SHA256:old (ssh-ed25519),
+    the device offered SHA256:new (ecdsa-sha2-nistp256); not connecting (if the key was
+    changed on purpose: ssh-keygen -R '[10.0.0.2]:830' -f kh, then record the new one)
+    """
+
+    def __init__(
+        self,
+        device: str,
+        host: str,
+        port: int,
+        known_hosts: Path,
+        recorded: tuple[str, str],
+        offered: tuple[str, str],
+    ) -> None:
+        self.host, self.port, self.known_hosts = host, port, known_hosts
+        self.recorded, self.offered = recorded, offered
+        name = f"[{host}]:{port}"
+        super().__init__(
+            device,
+            f"host key MISMATCH for {name}: {known_hosts} records {recorded[1]} "
+            f"({recorded[0]}), the device offered {offered[1]} ({offered[0]}); not connecting "
+            f"(if the key was changed on purpose: ssh-keygen -R '{name}' -f {known_hosts}, "
+            "then record the new one)",
+        )
 
 
 def hostkey_line(host: str, port: int, key_b64: str, key_type: str) -> str:

@@ -7,7 +7,8 @@ pool opens each TCP connection itself (Nagle off) and hands it to ncclient. Sess
 reconnect with exponential backoff; every RPC has a timeout; :meth:`SessionPool.device_lock`
 serialises candidate edits per device. Host keys are verified against one known_hosts file
 (the expected key is passed as ``hostkey_b64``) unless the caller opts out explicitly
-(labs). Passwords never reach a log line or a ``repr``.
+(labs); a key other than the recorded one is a :class:`HostKeyMismatch` naming both SHA256
+fingerprints, never retried. Passwords never reach a log line or a ``repr``.
 
 Importing this module changes nothing in ncclient. ncclient's session thread writes a
 queued message only when its ``select(timeout=TICK)`` returns; fsor's entry points (the
@@ -34,9 +35,9 @@ import paramiko
 from ncclient import manager
 from ncclient.operations.errors import TimeoutExpiredError
 from ncclient.operations.rpc import RaiseMode, RPCError
-from ncclient.transport.errors import TransportError
+from ncclient.transport.errors import SSHError, TransportError
 
-from controller.known_hosts import KnownHosts, hostkey_line
+from controller.known_hosts import HostKeyMismatch, KnownHosts, hostkey_line, sha256_fingerprint
 from topology.errors import DeviceError, InputError
 
 __all__ = [
@@ -223,17 +224,18 @@ class SessionPool:
         }
         if ep.key_filename:
             kwargs["key_filename"] = ep.key_filename
+        recorded = None
         if opts.insecure_hostkeys:
             kwargs["hostkey_verify"] = False
         else:
-            key = self._known_hosts.key_for(ep.host, ep.port)
-            if key is None:
+            recorded = self._known_hosts.recorded(ep.host, ep.port)
+            if recorded is None:
                 raise DeviceError(
                     device,
                     f"cannot connect: Unknown host key: no key for [{ep.host}]:{ep.port} "
                     f"in {self._known_hosts.path}",
                 )
-            kwargs.update(hostkey_verify=True, hostkey_b64=key, unknown_host_cb=_never)
+            kwargs.update(hostkey_verify=True, hostkey_b64=recorded[1], unknown_host_cb=_never)
         sock = _connect_socket(ep.host, ep.port, opts.connect_timeout_s)
         try:
             m = manager.connect(
@@ -242,11 +244,33 @@ class SessionPool:
                 manager_params={"timeout": opts.rpc_timeout_s},
                 **kwargs,
             )
+        except SSHError as exc:  # refused key, or no common key type: is it another key?
+            sock.close()
+            if recorded is not None:
+                self._raise_if_mismatch(device, ep, recorded, exc)
+            raise
         except BaseException:
             sock.close()
             raise
         m.raise_mode = RaiseMode.ALL
         return m, sock
+
+    def _raise_if_mismatch(
+        self, device: str, ep: Endpoint, recorded: tuple[str, str], cause: Exception
+    ) -> None:
+        """Raise :class:`HostKeyMismatch` if ``ep`` offers a key other than ``recorded``
+        (ncclient's refusal carries only an MD5 fingerprint, so the key is fetched again)."""
+        offered = _offered_key(ep.host, ep.port, self.options.connect_timeout_s, recorded[0])
+        if offered is None or offered.get_base64() == recorded[1]:
+            return  # not a key problem (or the device is gone): the original error stands
+        raise HostKeyMismatch(
+            device,
+            ep.host,
+            ep.port,
+            self._known_hosts.path,
+            (recorded[0], sha256_fingerprint(recorded[1])),
+            (offered.get_name(), sha256_fingerprint(offered.asbytes())),
+        ) from cause
 
     async def session(self, device: str) -> Any:
         """The connected ncclient manager of ``device``, (re)connecting with backoff."""
@@ -346,6 +370,28 @@ def _connect_socket(host: str, port: int, timeout: float) -> socket.socket:
     sock = socket.create_connection((host, port), timeout=timeout)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+def _offered_key(host: str, port: int, timeout: float, key_type: str) -> paramiko.PKey | None:
+    """The host key ``host``:``port`` offers (of ``key_type`` if it has one, else its
+    preferred one), read with paramiko's public ``Transport`` API; None if unreachable."""
+    for wanted in (key_type, None):
+        try:
+            sock = _connect_socket(host, port, timeout)
+        except OSError:
+            return None
+        transport = paramiko.Transport(sock)
+        try:
+            if wanted is not None:
+                transport.get_security_options().key_types = (wanted,)
+            transport.start_client(timeout=timeout)
+            return transport.get_remote_server_key()
+        except (paramiko.SSHException, ValueError, OSError, EOFError):
+            continue  # no key of that type (or an unknown type): ask for any key
+        finally:
+            transport.close()
+            sock.close()
+    return None
 
 
 def _never(host: str, fingerprint: str) -> bool:

@@ -7,10 +7,10 @@ Table V slots, synthetic workloads, plus carbon caps that bind: per region and
 day ``--carbon`` × (the region's share of sites × total energy × the region's
 mean co2eq), in total per day ``--carbon`` × total energy × mean co2eq. σ:
 ``2023`` = the RMS day-ahead persistence error per UTC hour of the 2023
-Electricity Maps carbon intensity (../shared/data/grid-2023,
-:func:`optimizer.robust.estimate_sigma`) applied to the Table V day, or ``10%``
+Electricity Maps carbon intensity (optimizer/data/grid-2023,
+:func:`optimizer.analysis.robust.estimate_sigma`) applied to the Table V day, or ``10%``
 of the signal. Per ε: the deterministic α (HiGHS,
-:func:`optimizer.fsor_region.max_scale`) vs the robust α (ECOS), ECOS solve and
+:func:`optimizer.analysis.fsor_region.max_scale`) vs the robust α (ECOS), ECOS solve and
 cvxpy compile seconds, the robust plan's expected objective vs the
 deterministic LP plan's, and the lowest probability that a cap of the
 deterministic LP plan (ε = 0.5) holds under the same σ.
@@ -22,7 +22,6 @@ import argparse
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,10 +29,8 @@ import numpy as np
 from bench.common import format_table, write_results
 from bench.plan import instance as bench_instance
 from bench.plan import prepare
-from optimizer.fsor_region import max_scale
-from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.robust import (
+from optimizer.analysis.fsor_region import max_scale
+from optimizer.analysis.robust import (
     Correlation,
     Sigma,
     cap_confidence,
@@ -43,12 +40,14 @@ from optimizer.robust import (
     robust_plan,
     robust_region,
 )
-from optimizer.signal_grid import GRID_2023_REGIONS, load_electricity_maps
-from optimizer.signals import default_signals
-from optimizer.workloads import synthetic_workloads
+from optimizer.inputs import make_instance
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signal_grid import GRID_2023_DIR, GRID_2023_REGIONS, load_electricity_maps
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workloads import synthetic_workloads
 from topology.io import default_inventory
 
-GRID = Path(__file__).resolve().parents[2] / "shared" / "data" / "grid-2023"
+GRID = GRID_2023_DIR
 EPSILONS = (0.5, 0.1, 0.05, 0.01)
 
 
@@ -76,7 +75,8 @@ def sigma_2023() -> tuple[dict[tuple[str, str], np.ndarray], float]:
     out: dict[tuple[str, str], np.ndarray] = {}
     rhos = []
     for zone, region in GRID_2023_REGIONS.items():
-        sig = load_electricity_maps(GRID / f"{zone}_2023_carbon_intensity_hourly.csv", hours=8760)
+        ci = GRID / f"{zone}_2023_carbon_intensity_hourly.csv.gz"
+        sig = load_electricity_maps(ci, hours=8760)
         series = sig.series(sig.regions[0], "co2eq")
         out[(region, "co2eq")] = estimate_sigma(series)
         rhos.append(estimate_rho(series))

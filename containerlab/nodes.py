@@ -132,6 +132,31 @@ def log_tail(path: str | None, lines: int = 4) -> str:
     return f" (log {path}: {' | '.join(kept)})" if kept else ""
 
 
+#: node label (or ``topology.defaults.labels`` entry) giving a device's one-way delay in ms
+DELAY_LABEL = "fsor.delay-ms"
+
+
+def delay_args(node: Node) -> list[str]:
+    """``--delay-ms X`` for an emulator node with the :data:`DELAY_LABEL` label, else ``[]``.
+
+    >>> from containerlab.clab import Node
+    >>> delay_args(Node("r", "device", "img", "", None, {"fsor.delay-ms": "20"}, {}))
+    ['--delay-ms', '20.0']
+    """
+    raw = node.labels.get(DELAY_LABEL)
+    if raw is None or raw == "":
+        return []
+    try:
+        ms = float(raw)
+    except ValueError:
+        ms = -1.0
+    if not 0 <= ms <= 10_000:
+        raise LabError(
+            f"node {node.name}: label {DELAY_LABEL}: expected 0 to 10000 ms, got {raw!r}"
+        )
+    return ["--delay-ms", str(ms)]
+
+
 def start(node: Node, nd: dict[str, Any], host_key: Path, prefix: list[str]) -> None:
     """Start ``node``'s processes; fill ``nd`` (its state entry) with pids and start times.
 
@@ -159,6 +184,7 @@ def start(node: Node, nd: dict[str, Any], host_key: Path, prefix: list[str]) -> 
             str(key),
             "--state-dir",
             str(workdir),
+            *delay_args(node),
         ]
         # credentials by environment (readable by the owner only), never on the command line
         env = {

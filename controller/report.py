@@ -1,7 +1,7 @@
 """The ``fsor demo`` report: text and figure from the demo's JSON document (pure, no network).
 
-The document is what ``fsor demo --json`` prints (built by :mod:`controller.cli_demo`):
-``plan`` and ``baselines[name]`` are :meth:`optimizer.plan.Plan.to_json` documents,
+The document is what ``fsor demo --json`` prints (built by :mod:`controller.cli.demo`):
+``plan`` and ``baselines[name]`` are :meth:`optimizer.model.plan.Plan.to_json` documents,
 ``zone_burdens[planner][dim][zone]`` the burden per zone, ``push`` the per-slot push
 results, ``timings`` seconds per stage. :func:`report_text` renders it as < ~40 lines;
 :func:`write_figure` draws power per site per hour (joint vs co2-only, with the site power

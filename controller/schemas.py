@@ -128,10 +128,10 @@ KINDS: dict[str, tuple[type[BaseModel], str]] = {
 #: kinds whose loaders are their schema: kind -> (loader, example file under examples/)
 LOADER_KINDS: dict[str, tuple[str, str]] = {
     "clab": ("containerlab.clab.load", "lab.clab.yml"),
-    "workloads": ("optimizer.workloads.load_workloads", "workloads.yaml"),
-    "caps": ("optimizer.caps.load_caps", "caps.yaml"),
-    "weights": ("optimizer.caps.load_weights", "weights.yaml"),
-    "signals": ("optimizer.signals.load_signals", "signals.csv"),
+    "workloads": ("optimizer.inputs.workloads.load_workloads", "workloads.yaml"),
+    "caps": ("optimizer.inputs.caps.load_caps", "caps.yaml"),
+    "weights": ("optimizer.inputs.caps.load_weights", "weights.yaml"),
+    "signals": ("optimizer.inputs.signals.load_signals", "signals.csv"),
 }
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what fsor needs on a fresh Debian machine: system packages when root
 # (netconfd and sshd for the conformance lab nodes, iproute2 for namespaces),
-# then a virtual environment in .venv with fsor and its dev tools.
+# then a virtual environment in .venv with fsor and its dev tools, at the exact versions of
+# requirements.lock.
 # Idempotent: a second run only checks. Source it or run it; it prints to stderr.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,10 +28,13 @@ if [ ! -x .venv/bin/python ]; then
     "$py" -m venv .venv
 fi
 stamp=.venv/.fsor-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "setup: pip install -e .[dev] (first run takes a few minutes)" >&2
-    .venv/bin/python -m pip install -q --upgrade pip >&2
-    .venv/bin/python -m pip install -q -e ".[dev]" >&2
+    # exact versions and hashes from the lock (scripts/lock.sh refreshes it), then fsor itself
+    # without touching them; the editable build uses the locked setuptools (no isolation)
+    echo "setup: pip install -r requirements.lock (first run takes a few minutes)" >&2
+    .venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements.lock >&2
+    .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . >&2
+    .venv/bin/python -m pip check >&2
     echo "$want" > "$stamp"
 fi

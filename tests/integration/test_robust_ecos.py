@@ -5,17 +5,12 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from optimizer.caps import Caps, ZoneCap
-from optimizer.fsor_region import max_scale
-from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.program import Planner
-from optimizer.robust import (
+from optimizer.analysis.fsor_region import max_scale
+from optimizer.analysis.robust import (
     cap_confidence,
     estimate_rho,
     estimate_sigma,
@@ -25,12 +20,16 @@ from optimizer.robust import (
     robust_plan,
     robust_region,
 )
-from optimizer.signal_grid import load_electricity_maps
-from optimizer.signals import default_signals
-from optimizer.workloads import default_workloads, synthetic_workloads
+from optimizer.inputs import make_instance
+from optimizer.inputs.caps import Caps, ZoneCap
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signal_grid import GRID_2023_DIR, load_electricity_maps
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workloads import default_workloads, synthetic_workloads
+from optimizer.solve.program import Planner
 from topology.io import default_inventory
 
-GRID = Path(__file__).resolve().parents[3] / "shared" / "data" / "grid-2023"
+GRID = GRID_2023_DIR
 ORIGINS = ["roadm-fra", "roadm-tyo", "roadm-sjc"]
 SOLVED = ("optimal", "inaccurate")  # inaccurate = ECOS "close to optimal" (relgap ~1e-6)
 
@@ -145,7 +144,8 @@ def test_infeasible_is_a_status_not_an_error() -> None:
 
 def test_estimate_sigma_on_real_2023_carbon_intensity() -> None:
     for zone, region in (("DE-LU", "DE"), ("JP-TK", "JP"), ("US-CAL-CISO", "CA")):
-        sig = load_electricity_maps(GRID / f"{zone}_2023_carbon_intensity_hourly.csv", hours=8760)
+        ci = GRID / f"{zone}_2023_carbon_intensity_hourly.csv.gz"
+        sig = load_electricity_maps(ci, hours=8760)
         series = sig.series(sig.regions[0], "co2eq")
         assert series.shape == (8760,)
         sigma = estimate_sigma(series)

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from optimizer.baselines import sequential
-from optimizer.caps import Caps, ZoneCap
 from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.plan import Plan, Timings
-from optimizer.program import Planner, _solve
-from optimizer.signal_series import Signals, build_signals, slots_from
-from optimizer.workloads import Workload
+from optimizer.inputs.caps import Caps, ZoneCap
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signal_series import Signals, build_signals, slots_from
+from optimizer.inputs.workloads import Workload
+from optimizer.model.plan import Plan, Timings
+from optimizer.solve.program import Planner, _solve
 from topology.model import ChannelGrid, Fibre, Inventory, Roadm, Site
 
 T0 = datetime(2025, 7, 1, tzinfo=UTC)
@@ -213,7 +213,7 @@ def test_warm_start_plan_as_the_answer_is_reaccounted_with_an_honest_gap() -> No
 
 def test_relax_fix_start_is_feasible_between_lp_bound_and_first_fit() -> None:
     from optimizer.baselines import first_fit
-    from optimizer.relax_fix import relax_fix
+    from optimizer.solve.relax_fix import relax_fix
 
     # 2 channels on b-c and 25 kW per site-slot: JP is cleanest but cannot take everything
     caps = Caps(site_power_kw={"dcA": 25.0, "dcC": 25.0})

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizer.signals import (
+from optimizer.inputs.signal_grid import GRID_2023_DIR
+from optimizer.inputs.signals import (
     DIMENSIONS,
     ZONES,
     Signals,
@@ -28,8 +29,7 @@ from optimizer.signals import (
 )
 from topology.errors import InputError
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-GRID = SHARED / "grid-2023"
+GRID = GRID_2023_DIR
 T0 = datetime(2025, 7, 1, tzinfo=UTC)
 
 
@@ -199,8 +199,8 @@ def test_orca_loader_missing_row_is_filled(tmp_path: Path) -> None:
 
 def test_electricity_maps_one_region_with_price() -> None:
     s = load_electricity_maps(
-        GRID / "DE-LU_2023_carbon_intensity_hourly.csv",
-        GRID / "DE-LU_2023_electricity_prices_hourly.csv",
+        GRID / "DE-LU_2023_carbon_intensity_hourly.csv.gz",
+        GRID / "DE-LU_2023_electricity_prices_hourly.csv.gz",
         start="2023-01-01T00:00:00+00:00",
         hours=3,
     )
@@ -209,15 +209,15 @@ def test_electricity_maps_one_region_with_price() -> None:
     assert s.series("DE", "price").tolist() == [-5.17, -1.07, -1.47]
     assert s.units["price"] == "EUR/MWh"
     lca = load_electricity_maps(
-        GRID / "DE-LU_2023_carbon_intensity_hourly.csv", hours=1, intensity="LCA", region="X"
+        GRID / "DE-LU_2023_carbon_intensity_hourly.csv.gz", hours=1, intensity="LCA", region="X"
     )
     assert lca.series("X", "co2eq").tolist() == [185.8]
     assert not lca.has("X", "price")
 
 
 def test_electricity_maps_currency_and_conversion() -> None:
-    ci = GRID / "JP-TK_2023_carbon_intensity_hourly.csv"
-    price = GRID / "JP-TK_2023_electricity_prices_hourly.csv"
+    ci = GRID / "JP-TK_2023_carbon_intensity_hourly.csv.gz"
+    price = GRID / "JP-TK_2023_electricity_prices_hourly.csv.gz"
     native = load_electricity_maps(ci, price, hours=1)
     assert native.units["price"] == "JPY/MWh" and native.series("JP-TK", "price")[0] == 24900.0
     eur = load_electricity_maps(ci, price, hours=1, price_to_eur=0.5)
@@ -377,7 +377,7 @@ def test_carbon_aware_json_bad(tmp_path: Path, items: object, message: str) -> N
 def test_load_signals_dispatch(tmp_path: Path) -> None:
     orca = load_signals(Path(__file__).resolve().parents[2] / "optimizer/data/orca_table_v.csv")
     assert orca.regions == ("CA", "DE", "JP") and len(orca.slots) == 24
-    em = load_signals(GRID / "DE-LU_2023_carbon_intensity_hourly.csv", hours=2, region="DE")
+    em = load_signals(GRID / "DE-LU_2023_carbon_intensity_hourly.csv.gz", hours=2, region="DE")
     assert em.series("DE", "co2eq").tolist() == [140.51, 140.44]
     d = load_signals(GRID, start="2023-03-01", hours=2)
     assert len(d.regions) == 3
@@ -401,8 +401,8 @@ def test_merge_signals_checks_slots_and_units() -> None:
 
 
 def test_price_files_in_local_time_are_shifted_to_utc() -> None:
-    ci = GRID / "DE-LU_2023_carbon_intensity_hourly.csv"
-    price = GRID / "DE-LU_2023_electricity_prices_hourly.csv"
+    ci = GRID / "DE-LU_2023_carbon_intensity_hourly.csv.gz"
+    price = GRID / "DE-LU_2023_electricity_prices_hourly.csv.gz"
     utc = load_electricity_maps(ci, price, start="2023-07-01T00:00Z", hours=3)
     local = load_electricity_maps(
         ci, price, start="2023-07-01T00:00Z", hours=3, price_tz="Europe/Berlin"
@@ -454,7 +454,8 @@ def test_load_signals_date_for_every_format(tmp_path: Path) -> None:
     assert len(load_signals(table, date="2026-01-01").slots) == 2
     grid = load_signals(GRID, date="2023-07-01")
     assert grid.slots[0] == datetime(2023, 7, 1, tzinfo=UTC) and len(grid.slots) == 24
-    em = load_signals(GRID / "DE-LU_2023_carbon_intensity_hourly.csv", date="2023-02-01", hours=2)
+    de = GRID / "DE-LU_2023_carbon_intensity_hourly.csv.gz"
+    em = load_signals(de, date="2023-02-01", hours=2)
     assert em.slots[0] == datetime(2023, 2, 1, tzinfo=UTC) and len(em.slots) == 2
     long = _write(
         tmp_path,

@@ -11,14 +11,14 @@ import pytest
 
 from controller.adapters.terminal_device import OpticalChannel, edit_config
 from controller.adapters.wavelength_router import MediaChannel
-from controller.cli_validate import validate_file
+from controller.cli.validate import validate_file
 from controller.edits import DeviceState, LightpathIntent, Port, intent_id, plan_edits
 from controller.plan_input import bind, intents, lightpaths_of_slot, parse_plan
 from controller.restore import restore_edits
 from controller.schemas import PlanDoc, parse, render_formats
 from controller.validate import check_grid, check_knobs, check_paths, check_spectrum
 from controller.validate_yang import PayloadError, check_payload
-from optimizer.signal_series import PRICE_FLOOR, build_signals
+from optimizer.inputs.signal_series import PRICE_FLOOR, build_signals
 from topology.errors import InputError
 from topology.strict_load import load_json, load_yaml
 

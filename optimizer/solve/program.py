@@ -1,0 +1,554 @@
+"""The joint program: build once, solve, assign wavelengths, account, diagnose.
+
+:class:`Planner` compiles an :class:`~optimizer.inputs.instance.Instance` once
+(cvxpy, DPP) and solves it with HiGHS; :meth:`Planner.solve` with a changed
+instance (new signals, caps or occupancy, same workloads, sites and slots)
+only rewrites parameters. :func:`plan` is the one-shot form.
+
+The result is a :class:`~optimizer.model.plan.Plan`: placements, lightpaths with
+their channel and frequency, per-site-per-slot burdens and cap use from
+:func:`optimizer.model.accounting.account`, MIP gap, dual bound, the LP-relaxation
+bound (optional), timings; an infeasible instance carries a diagnosis.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+
+from optimizer.inputs.instance import Instance
+from optimizer.model.accounting import account
+from optimizer.model.formulation import Formulation, build, set_parameters
+from optimizer.model.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
+from optimizer.solve.assign import Request, assign_slot
+from optimizer.solve.highs import FsorHighs
+from optimizer.solve.highs_model import HighsModel
+from optimizer.solve.repair import repair_blocked
+from optimizer.solve.warm import AUTO_WARM, WarmStarts
+
+__all__ = ["AUTO_WARM", "Planner", "plan"]
+
+_SOLVER = FsorHighs()
+#: extra HiGHS options for every solve (tuning hook used by bench/plan.py)
+HIGHS_OPTIONS: dict[str, object] = {}
+#: ``method="auto"`` uses the LNS (:mod:`optimizer.solve.lns`) from this many placement options
+LNS_MIN_OPTIONS = 1000
+METHODS = ("auto", "lns", "milp")
+
+
+@dataclass(frozen=True)
+class _Raw:
+    status: str
+    x: np.ndarray
+    n: np.ndarray | None
+    gap: float | None
+    bound: float | None
+    compile_s: float
+    solve_s: float
+    message: str
+
+
+def _solve(
+    form: Formulation,
+    time_limit: float,
+    mip_gap: float,
+    threads: int | None,
+    start: dict[int, np.ndarray] | None = None,
+) -> _Raw:
+    t0 = time.perf_counter()
+    _SOLVER.start = start
+    opts: dict[str, object] = {"time_limit": float(time_limit)}
+    if threads is not None:
+        # HiGHS keeps one global thread scheduler: reset it so this count takes effect
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+        opts["threads"] = threads
+    opts.update(HIGHS_OPTIONS)
+    if form.integer:
+        opts["mip_rel_gap"] = float(mip_gap)
+    try:
+        with warnings.catch_warnings():
+            # cvxpy warns on optimal_inaccurate, which is how a time-limited incumbent returns
+            warnings.simplefilter("ignore", UserWarning)
+            form.problem.solve(solver=_SOLVER, **opts)  # type: ignore[no-untyped-call]
+    except cp.error.SolverError as exc:
+        wall = time.perf_counter() - t0
+        return _Raw("error", np.zeros(0), None, None, None, 0.0, wall, f"solver: {exc}")
+    wall = time.perf_counter() - t0
+    stats = form.problem.solver_stats
+    solve_s = float(stats.solve_time or 0.0)
+    compile_s = float(getattr(form.problem, "compilation_time", None) or max(wall - solve_s, 0.0))
+    st = form.problem.status
+    info: Any = stats.extra_stats
+    gap = bound = None
+    if form.integer and info is not None:
+        gap = float(info.mip_gap)
+        bound = float(info.mip_dual_bound)
+    if st in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        x = np.rint(np.asarray(form.x.value, dtype=float)).astype(int)
+        n = None
+        if form.n is not None:
+            n = np.asarray(form.n.value, dtype=float)
+        if not form.integer:
+            bound = float(form.problem.value)
+            gap = 0.0
+            x = np.asarray(form.x.value, dtype=float)
+        status = (
+            "optimal" if st == cp.OPTIMAL and (gap is None or gap <= mip_gap + 1e-9) else "feasible"
+        )
+        return _Raw(status, x, n, gap, bound, compile_s, solve_s, "")
+    if st in (cp.INFEASIBLE, cp.settings.INFEASIBLE_OR_UNBOUNDED):
+        return _Raw("infeasible", np.zeros(0), None, None, None, compile_s, solve_s, "")
+    msg = f"no plan: solver status {st}" + (
+        " (time limit, no incumbent)" if st == "user_limit" else ""
+    )
+    return _Raw("error", np.zeros(0), None, gap, bound, compile_s, solve_s, msg)
+
+
+def round_counts(shares: list[float], total: int) -> list[int]:
+    """Integral counts summing to ``total``, close to ``shares`` (largest remainder).
+
+    >>> round_counts([0.6, 1.4, 0.0], 2), round_counts([0.5, 0.5], 1), round_counts([], 0)
+    ([1, 1, 0], [1, 0], [])
+    """
+    if not shares:
+        return []
+    vals = [max(v, 0.0) for v in shares]
+    base = [int(np.floor(v + 1e-6)) for v in vals]
+    while sum(base) > total:
+        i = max(range(len(base)), key=lambda k: (base[k] - vals[k], base[k]))
+        base[i] -= 1
+    rest = sorted(range(len(vals)), key=lambda k: (-(vals[k] - base[k]), k))
+    for i in rest[: max(total - sum(base), 0)]:
+        base[i] += 1
+    while sum(base) < total:
+        base[0] += 1
+    return base
+
+
+class Planner(WarmStarts):
+    """A compiled joint program; ``solve`` re-plans by rewriting parameters only.
+
+    Parameters
+    ----------
+    instance : the instance to compile.
+    max_cuts : re-solves allowed when the wavelength-assignment step blocks.
+    threads : HiGHS threads (``None``: HiGHS's default).
+    integer_lightpaths : make the lightpath counts per route integral in the MILP
+        (default; ``False``: continuous, the assignment step rounds them into routes).
+    repair : transfers still without a wavelength after the cuts are placed again
+        first-fit around the rest of the plan (:func:`optimizer.solve.repair.repair_blocked`);
+        those that fit nowhere stay in ``Plan.unassigned`` (unplaced).
+    """
+
+    def __init__(
+        self,
+        instance: Instance,
+        *,
+        max_cuts: int = 3,
+        threads: int | None = None,
+        integer_lightpaths: bool = True,
+        repair: bool = True,
+    ) -> None:
+        t0 = time.perf_counter()
+        self.instance = instance
+        self.form = build(instance, integer_lightpaths=integer_lightpaths)
+        self.build_s = time.perf_counter() - t0
+        self.max_cuts = max_cuts
+        self.repair = repair
+        self.threads = threads
+        self._lp: Formulation | None = None
+        self._solves = 0
+        self._hm: HighsModel | None = None  # the LNS's persistent HiGHS model
+        self._last: np.ndarray | None = None  # the LNS's last plan (a re-plan's start)
+        self._note = ""
+        self._lp_obj: float | None = None
+
+    def lp_bound(self, instance: Instance | None = None, time_limit: float = 60.0) -> float | None:
+        """Objective of the LP relaxation (integrality dropped), ``None`` if it has none."""
+        inst = instance or self.instance
+        if self._lp is None:
+            self._lp = build(inst, integer=False)
+        else:
+            set_parameters(self._lp, inst)
+        raw = _solve(self._lp, time_limit, 0.0, self.threads)
+        return raw.bound if raw.status in ("optimal", "feasible") else None
+
+    def solve(
+        self,
+        instance: Instance | None = None,
+        *,
+        time_limit: float = 60.0,
+        mip_gap: float = 0.01,
+        with_lp_bound: bool = False,
+        diagnose: bool = True,
+        warm: Plan | str | None = "auto",
+        method: str = "auto",
+    ) -> Plan:
+        """Solve (after rewriting parameters from ``instance`` if given) and return the plan.
+
+        ``method``: ``"lns"`` — LP bound, relax-and-fix start, then fix-and-optimise
+        neighbourhoods on HiGHS until the plan is within ``mip_gap`` of the LP bound
+        (:mod:`optimizer.solve.lns`); ``time_limit`` bounds the whole call; a re-plan starts from
+        the previous plan when it still meets every constraint (no relax-and-fix) and
+        re-solves the LP warm. ``"milp"`` — HiGHS's branch and bound on the whole
+        program from the warm start below. ``"auto"``: LNS from
+        :data:`LNS_MIN_OPTIONS` placement options, else the MILP. With the LNS only a
+        ``Plan`` given as ``warm`` is used (the named starts are not computed).
+
+        ``warm``: a plan to start from (MIP start), the name of a baseline in
+        :data:`optimizer.baselines.BASELINES` to compute one, ``"relax-fix"``
+        (:func:`optimizer.solve.relax_fix.relax_fix` with a quarter of the limit),
+        ``"auto"`` (the best of
+        :data:`AUTO_WARM`), or ``None``. The start is used only when it is
+        complete and meets every constraint of the program (all variables set);
+        the returned plan is then never worse than it: when the MILP's incumbent is
+        worse, missing or leaves a transfer blocked, the start itself is returned
+        (re-accounted; ``message`` says so; gap against HiGHS's dual bound). The
+        sequential start is the sequential baseline with a quarter of the limit (its placement
+        MILP warm-starts itself); the MILP gets what is left of ``time_limit`` (at least 10 %),
+        so the wall time stays near the limit (each wavelength cut re-solves within what is
+        left, at least 10 % of it). A re-plan
+        with a named ``warm`` starts from the previous solution instead (cvxpy's
+        solver cache).
+        """
+        t_start = time.perf_counter()
+        inst = instance or self.instance
+        if instance is not None:
+            set_parameters(self.form, inst)
+        build_s = self.build_s if self._solves == 0 else 0.0
+        self._solves += 1
+        cut: dict[tuple[str, int], int] = {}
+        compile_s = build_s
+        solve_s = assign_s = warm_s = 0.0
+        if method not in METHODS:
+            raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+        use_lns = method == "lns" or (
+            method == "auto" and self.form.integer and len(self.form.options) >= LNS_MIN_OPTIONS
+        )
+        self._note = ""
+        t_w = time.perf_counter()
+        # re-plans start from the previous solution (cvxpy's solver cache) unless given a plan
+        named = isinstance(warm, str)
+        if use_lns:
+            w = self._warm(inst, warm, time_limit) if isinstance(warm, Plan) else None
+        else:
+            w = None if named and self._solves > 1 else self._warm(inst, warm, time_limit)
+        warm_s = time.perf_counter() - t_w
+        bound0: float | None = None
+        lightpaths: list[Lightpath] = []
+        blocked: list[Unassigned] = []
+        good: tuple[_Raw, list[Lightpath], list[Unassigned]] | None = None
+        for attempt in range(self.max_cuts + 1):
+            start = w.values if w is not None and attempt == 0 else None
+            if use_lns:
+                # each attempt leaves time for the wavelength cuts after it
+                now = time.perf_counter()
+                share = 0.9 if attempt < self.max_cuts else 1.0
+                raw = self._lns(inst, now + (t_start + time_limit - now) * share, mip_gap, start)
+            else:
+                # the warm starts spent part of the budget: the MILP gets the rest (≥ 10 %)
+                left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit)
+                raw = _solve(self.form, left, mip_gap, self.threads, start)
+            if attempt == 0:
+                bound0 = raw.bound  # a bound of the model before any wavelength cut
+            compile_s += raw.compile_s
+            solve_s += raw.solve_s
+            if raw.status in ("infeasible", "error"):
+                if use_lns and good is not None:
+                    raw, lightpaths, blocked = good  # a cut went too far: keep the best so far
+                break
+            t0 = time.perf_counter()
+            lightpaths, blocked, extra = self._assign(inst, raw)
+            assign_s += time.perf_counter() - t0
+            if good is None or len(blocked) < len(good[2]):
+                good = (raw, lightpaths, blocked)
+            left = t_start + time_limit - time.perf_counter()
+            if use_lns and not blocked and raw.status == "feasible" and left > 1.0:
+                # no cut needed: the time kept for cuts continues the search from this plan
+                first_note = self._note
+                more = self._lns(inst, t_start + time_limit, mip_gap, None, label="first pass")
+                self._note = f"{first_note}; then {self._note.removeprefix('LNS: ')}"
+                solve_s += more.solve_s
+                if more.status in ("optimal", "feasible"):
+                    lps2, blocked2, _ = self._assign(inst, more)
+                    if not blocked2:
+                        raw, lightpaths = more, lps2
+                        good = (raw, lightpaths, blocked)
+            if not blocked or attempt == self.max_cuts:
+                break
+            for (f, t), k in extra.items():
+                cut[(f, t)] = cut.get((f, t), 0) + k
+            set_parameters(self.form, inst, free_cut=cut)
+        if cut:
+            set_parameters(self.form, inst)
+        lp = self.lp_bound(inst, time_limit) if with_lp_bound and not use_lns else None
+        if use_lns and with_lp_bound:
+            lp = self._lp_obj
+        timings = Timings(compile_s, solve_s + warm_s, assign_s, time.perf_counter() - t_start)
+        objective = None
+        if raw.status in ("optimal", "feasible"):
+            energy = self._energy(inst, raw, lightpaths)
+            objective, burdens, caps = account(inst, energy)
+        if w is not None:
+            why = ""
+            if objective is None:
+                why = f"the MILP returned {raw.status}" + (
+                    f" ({raw.message})" if raw.message else ""
+                )
+            elif blocked:
+                why = f"the MILP plan left {len(blocked)} transfer(s) without a wavelength"
+            elif objective > w.objective + 1e-9 * max(1.0, abs(w.objective)):
+                why = f"the MILP incumbent {objective:.6g} was worse"
+            if why:
+                return self._from_warm(inst, w, bound0, mip_gap, lp, timings, why)
+        if raw.status == "infeasible":
+            diag: tuple[Relaxation, ...] = ()
+            if diagnose:
+                from optimizer.solve.diagnosis import diagnose as run_diagnosis
+
+                diag = run_diagnosis(inst, time_limit=min(time_limit, 30.0))
+            msg = "the caps cannot all hold" + (" (after wavelength cuts)" if cut else "")
+            return Plan(
+                "infeasible",
+                timings=timings,
+                filled=inst.filled,
+                diagnosis=diag,
+                lp_bound=lp,
+                message=msg,
+            )
+        if raw.status == "error" or objective is None:
+            return Plan(
+                "error",
+                timings=timings,
+                filled=inst.filled,
+                gap=raw.gap,
+                bound=raw.bound,
+                message=raw.message,
+            )
+        placements = self._placements(inst, raw)
+        repaired = 0
+        if blocked and self.repair:
+
+            n_blocked = len(blocked)
+            pl, lps, left_out, energy_r = repair_blocked(inst, placements, lightpaths, blocked)
+            objective, burdens, caps = account(inst, energy_r)
+            placements = tuple(sorted(pl, key=lambda p: p.workload))
+            lightpaths = sorted(lps, key=lambda lp: (lp.slot, lp.workload or ""))
+            blocked, repaired = list(left_out), n_blocked - len(left_out)
+        status = raw.status if not blocked and not repaired else "feasible"
+        gap, bound = raw.gap, raw.bound
+        if cut:
+            bound = bound0  # wavelength cuts are not valid inequalities: the uncut bound
+        if (use_lns or cut) and bound is not None:
+            # the accounted plan (its real lightpaths) against the bound
+            gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
+            ok = gap <= mip_gap + 1e-12 and not blocked and not repaired
+            status = "optimal" if ok else "feasible"
+        msg = self._note
+        if repaired:
+            msg = (
+                f"{repaired} transfer(s) without a wavelength after {self.max_cuts} cut(s) "
+                "placed again first-fit" + (f"; {self._note}" if self._note else "")
+            )
+        if blocked:
+            msg = f"{len(blocked)} workload(s) fit nowhere after the repair; " + msg
+        return Plan(
+            status=status,
+            objective=objective,
+            placements=placements,
+            lightpaths=tuple(lightpaths),
+            burdens=burdens,
+            caps=caps,
+            gap=gap,
+            bound=bound,
+            lp_bound=lp,
+            timings=timings,
+            filled=inst.filled,
+            unassigned=tuple(blocked),
+            message=msg,
+        )
+
+    def _lns(
+        self,
+        inst: Instance,
+        deadline: float,
+        mip_gap: float,
+        start: dict[int, np.ndarray] | None,
+        label: str = "previous plan",
+    ) -> _Raw:
+        """One LNS solve of the compiled program under the current parameters."""
+        from optimizer.solve.highs_model import load
+        from optimizer.solve.lns import search
+
+        t0 = time.perf_counter()
+        if self._hm is None:
+            self._hm = load(self.form.problem)
+        else:
+            self._hm.update(self.form.problem)
+        hm = self._hm
+        if self.form.n is not None:
+            # lightpath counts continuous in the search (its sub-MILPs are much faster);
+            # the assignment step turns them into lightpaths, the plan is accounted from those
+            hm.relax(hm.column(self.form.n))
+        compile_s = time.perf_counter() - t0
+        starts: dict[str, np.ndarray] = {}
+        if start is not None:
+            starts["warm"] = hm.vector(start)
+        if self._last is not None and hm.feasible(self._last):
+            starts[label] = self._last
+        res = search(
+            hm,
+            self.form,
+            inst,
+            time_limit=max(deadline - time.perf_counter(), 0.5),
+            mip_gap=mip_gap,
+            starts=starts,
+            relax_fix=label not in starts,
+            workers=max(self.threads or 2, 1),
+        )
+        self._lp_obj = res.lp_bound
+        if res.values is None:
+            status = "infeasible" if res.status == "infeasible" else "error"
+            why = "" if status == "infeasible" else "LNS: no plan within the time limit"
+            return _Raw(status, np.zeros(0), None, None, res.bound, compile_s, res.seconds, why)
+        self._last = res.values
+        self._note = (
+            f"LNS: {res.iterations} neighbourhoods, {res.improved} improvements from the "
+            f"{res.start} start; bound = LP relaxation"
+        )
+        x = np.rint(res.values[hm.column(self.form.x)]).astype(int)
+        n = None if self.form.n is None else res.values[hm.column(self.form.n)]
+        return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "")
+
+    # -- reading the solution -------------------------------------------------
+
+    def _who(self, inst: Instance, raw: _Raw) -> dict[int, list[str]]:
+        """Workload ids per option index (class members handed out in order)."""
+        nxt: dict[int, int] = defaultdict(int)
+        out: dict[int, list[str]] = {}
+        for j, (c, _d, _t) in enumerate(self.form.options):
+            k = int(raw.x[j]) if j < len(raw.x) else 0
+            if k > 0:
+                ids = inst.classes[c].ids
+                out[j] = list(ids[nxt[c] : nxt[c] + k])
+                nxt[c] += k
+        return out
+
+    def _placements(self, inst: Instance, raw: _Raw) -> tuple[Placement, ...]:
+        out = []
+        for j, ids in self._who(inst, raw).items():
+            _c, d, t = self.form.options[j]
+            out += [Placement(w, inst.sites[d].id, inst.slots[t], t) for w in ids]
+        return tuple(sorted(out, key=lambda p: p.workload))
+
+    def _assign(
+        self, inst: Instance, raw: _Raw
+    ) -> tuple[list[Lightpath], list[Unassigned], dict[tuple[str, int], int]]:
+        form, net = self.form, inst.network
+        who = self._who(inst, raw)
+        # workloads per transfer group, biggest volume first
+        members: dict[int, list[tuple[float, str]]] = defaultdict(list)
+        for j, ids in who.items():
+            g = form.group_of_option[j]
+            if g >= 0:
+                vol = inst.classes[form.options[j][0]].volume_gb
+                members[g] += [(vol, w) for w in ids]
+        per_slot: dict[int, list[Request]] = defaultdict(list)
+        owner: dict[int, tuple[int, tuple[str, ...]]] = {}
+        key = 0
+        by_group: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for k, (g, r) in enumerate(form.route_cols):
+            by_group[g].append((r, float(raw.n[k]) if raw.n is not None else 0.0))
+        for g, shares in by_group.items():
+            o, d, t = form.groups[g]
+            routes = net.routes[(o, inst.sites[d].id)]
+            counts = round_counts([v for _, v in shares], len(members.get(g, [])))
+            for (r, _v), cnt in zip(shares, counts, strict=True):
+                alts = tuple(rt.fibres for i, rt in enumerate(routes) if i != r)
+                for _ in range(cnt):
+                    per_slot[t].append(Request(key, routes[r].fibres, alts))
+                    owner[key] = (g, routes[r].fibres)
+                    key += 1
+        lightpaths: list[Lightpath] = []
+        blocked: list[Unassigned] = []
+        cuts: dict[tuple[str, int], int] = defaultdict(int)
+        got: dict[int, list[tuple[float, tuple[str, ...], int]]] = defaultdict(list)
+        for t, reqs in per_slot.items():
+            free = {f: ch - inst.busy.get((f, t), frozenset()) for f, ch in net.free.items()}
+            done, bad = assign_slot(reqs, free)
+            for kk, fibres, ch in done:
+                g = owner[kk][0]
+                o, d, _ = form.groups[g]
+                rt = next(x for x in net.routes[(o, inst.sites[d].id)] if x.fibres == fibres)
+                got[g].append((rt.energy_kwh_per_gb, fibres, ch))
+            for kk in bad:
+                g, fibres = owner[kk]
+                neck = min(fibres, key=lambda f: len(free.get(f, ())))
+                cuts[(neck, t)] += 1
+                got[g].append((float("inf"), fibres, -2))
+        for g, paths in got.items():
+            o, d, t = form.groups[g]
+            site = inst.sites[d]
+            by_fibres = {rt.fibres: rt for rt in net.routes[(o, site.id)]}
+            wl = sorted(members.get(g, []), reverse=True)
+            for (vol, w), (_e, fibres, ch) in zip(wl, sorted(paths), strict=False):
+                rt = by_fibres[fibres]
+                if ch == -2:
+                    blocked.append(Unassigned(w, o, site.id, t, "no common free channel"))
+                    continue
+                tps = (*net.transponders.get(o, ())[:1], *net.transponders.get(site.roadm, ())[:1])
+                lightpaths.append(
+                    Lightpath(
+                        workload=w,
+                        path=rt.nodes,
+                        fibres=rt.fibres,
+                        channel=ch,
+                        frequency_thz=net.frequency_thz[ch]
+                        if 0 <= ch < len(net.frequency_thz)
+                        else 0.0,
+                        transponders=tps,
+                        slot=t,
+                        gb=vol,
+                        energy_kwh=vol * rt.energy_kwh_per_gb,
+                    )
+                )
+        lightpaths.sort(key=lambda lp: (lp.slot, lp.workload or ""))
+        return lightpaths, blocked, dict(cuts)
+
+    def _energy(self, inst: Instance, raw: _Raw, lightpaths: list[Lightpath]) -> np.ndarray:
+        S, T = len(inst.sites), inst.horizon
+        energy = np.zeros((S, T))
+        for j, (c, d, t) in enumerate(self.form.options):
+            k = float(raw.x[j])
+            if k > 0:
+                for i, u in enumerate(inst.classes[c].profile_kwh):
+                    energy[d, t + i] += k * u
+        dest: dict[str, int] = {}
+        for j, ids in self._who(inst, raw).items():
+            for w in ids:
+                dest[w] = self.form.options[j][1]
+        for lp in lightpaths:
+            if lp.workload is not None:
+                energy[dest[lp.workload], lp.slot] += lp.energy_kwh
+        return energy
+
+
+def plan(
+    instance: Instance,
+    *,
+    time_limit: float = 60.0,
+    mip_gap: float = 0.01,
+    with_lp_bound: bool = False,
+) -> Plan:
+    """Compile and solve ``instance`` once (see :class:`Planner` for re-plans)."""
+    return Planner(instance).solve(
+        time_limit=time_limit, mip_gap=mip_gap, with_lp_bound=with_lp_bound
+    )

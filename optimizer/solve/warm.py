@@ -1,0 +1,226 @@
+"""Warm starts of the joint MILP: baseline or relax-and-fix plans as complete MIP starts.
+
+:class:`WarmStarts` is the part of :class:`optimizer.solve.program.Planner` that turns a
+plan into values for every variable of the compiled program (``x``, ``n``, ``v``,
+``E``), checks them against every constraint with the current parameters, and
+computes the named starts (:data:`AUTO_WARM`). A start that misses a workload,
+routes off the candidate list or breaks a cap is not used.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
+
+from optimizer.inputs.instance import Instance
+from optimizer.model.accounting import account
+from optimizer.model.formulation import Formulation
+from optimizer.model.plan import Plan, Timings
+
+if TYPE_CHECKING:
+    from optimizer.solve.program import Planner
+
+__all__ = ["AUTO_WARM", "WarmStarts"]
+
+_WARMING: contextvars.ContextVar[bool] = contextvars.ContextVar("fsor_warming", default=False)
+#: the warm starts ``warm="auto"`` computes, keeping the best complete feasible one
+AUTO_WARM: tuple[str, ...] = ("relax-fix", "first-fit", "sequential")
+
+
+@dataclass(frozen=True)
+class _Warm:
+    """A warm-start plan, its MILP variable values, energy[site, slot] and objective."""
+
+    name: str
+    plan: Plan
+    values: dict[int, np.ndarray]
+    energy: np.ndarray
+    objective: float
+
+
+class WarmStarts:
+    """Warm-start methods of the planner (needs the compiled ``form``)."""
+
+    form: Formulation
+
+    @staticmethod
+    def _from_warm(
+        inst: Instance,
+        w: _Warm,
+        bound: float | None,
+        mip_gap: float,
+        lp: float | None,
+        timings: Timings,
+        why: str,
+    ) -> Plan:
+        """The warm-start plan, re-accounted, as the joint planner's answer."""
+        objective, burdens, caps = account(inst, w.energy)
+        gap = None
+        if bound is not None and np.isfinite(bound):
+            gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
+        status = "optimal" if gap is not None and gap <= mip_gap + 1e-9 else "feasible"
+        return Plan(
+            status=status,
+            objective=objective,
+            placements=w.plan.placements,
+            lightpaths=w.plan.lightpaths,
+            burdens=burdens,
+            caps=caps,
+            gap=gap,
+            bound=bound,
+            lp_bound=lp,
+            timings=timings,
+            filled=inst.filled,
+            planner="joint",
+            message=f"incumbent from the {w.name} warm start ({why})",
+        )
+
+    # -- warm start ------------------------------------------------------------
+
+    @staticmethod
+    def _complete(inst: Instance, p: Plan) -> bool:
+        n = sum(c.count for c in inst.classes)
+        return len(p.placements) == n and not p.unassigned and not p.violated
+
+    def _warm(
+        self, inst: Instance, warm: Plan | str | None, time_limit: float = 60.0
+    ) -> _Warm | None:
+        """The warm-start plan (given, or a named baseline's) with its MILP values.
+
+        ``"auto"``: the best complete plan of :data:`AUTO_WARM` (relax-and-fix and
+        sequential's placement MILP a quarter of the time limit each). ``None`` when there is
+        no start or it is not feasible in the joint model (see :meth:`_values`).
+        """
+        if warm is None or not self.form.integer:
+            return None
+        if not isinstance(warm, str):
+            vals = self._values(inst, warm)
+            return None if vals is None else _Warm(warm.planner, warm, *vals)
+        if _WARMING.get():
+            return None  # a baseline solving its own program: no nested warm start
+        try:
+            from optimizer.baselines import BASELINES, sequential
+        except ImportError:
+            return None
+        names = AUTO_WARM if warm == "auto" else (warm,)
+        best: _Warm | None = None
+        for name in names:
+            if name == "relax-fix":
+                from optimizer.solve.relax_fix import relax_fix
+
+                rf = relax_fix(cast("Planner", self), inst, time_limit / 4)  # LP + the fixed MILP
+                vals = None if rf is None else self._values(inst, rf)
+                if (
+                    rf is not None
+                    and vals is not None
+                    and (best is None or vals[2] < best.objective)
+                ):
+                    best = _Warm(name, rf, *vals)
+                continue
+            if name not in BASELINES:
+                return None
+            # the sequential start is exactly the sequential baseline (its placement MILP
+            # warm-starts itself); its network-blind program has no transfers, so this ends
+            token = _WARMING.set(not (name == "sequential" and self.form.groups))
+            try:
+                if name == "sequential":
+                    cand = sequential(inst, time_limit=time_limit / 4)
+                else:
+                    cand = BASELINES[name](inst)
+            finally:
+                _WARMING.reset(token)
+            if not self._complete(inst, cand):
+                continue
+            vals = self._values(inst, cand)
+            if vals is not None and (best is None or vals[2] < best.objective):
+                best = _Warm(name, cand, *vals)
+        return best
+
+    def _values(
+        self, inst: Instance, warm: Plan
+    ) -> tuple[dict[int, np.ndarray], np.ndarray, float] | None:
+        """(variable values, energy[site, slot], objective) of ``warm`` in the joint model.
+
+        Every variable is set (x, n, v, E); ``None`` unless the plan is complete
+        (all workloads placed, every transfer on one of its candidate routes) and
+        the values satisfy every constraint of the compiled problem with the
+        current parameters (caps, free channels, per-option bounds).
+        """
+        if not self._complete(inst, warm):
+            return None
+        form, net = self.form, inst.network
+        cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+        opt = {o: j for j, o in enumerate(form.options)}
+        sidx = inst.site_index()
+        x = np.zeros(form.x.shape[0])
+        S, T = len(inst.sites), inst.horizon
+        energy = np.zeros(S * T)
+        for p in warm.placements:
+            c, d = cls_of[p.workload], sidx[p.site]
+            j = opt.get((c, d, p.slot))
+            if j is None:
+                return None
+            x[j] += 1
+            for i, u in enumerate(inst.classes[c].profile_kwh):
+                energy[d * T + p.slot + i] += u
+        out: dict[int, np.ndarray] = {form.x.id: x}
+        carried: set[str] = set()
+        if form.n is not None and form.v is not None:
+            col = {gr: k for k, gr in enumerate(form.route_cols)}
+            grp = {g: k for k, g in enumerate(form.groups)}
+            n = np.zeros(len(form.route_cols))
+            v = np.zeros(len(form.route_cols))
+            where = {p.workload: sidx[p.site] for p in warm.placements}
+            for lp in warm.lightpaths:
+                if lp.workload is None or lp.workload in carried:
+                    return None
+                carried.add(lp.workload)
+                c, d = cls_of[lp.workload], where[lp.workload]
+                o = net.roadm(inst.classes[c].origin)
+                g = grp.get((o, d, lp.slot))
+                routes = net.routes.get((o, inst.sites[d].id), ())
+                r = next((i for i, rt in enumerate(routes) if rt.fibres == lp.fibres), None)
+                if g is None or r is None:
+                    return None
+                n[col[(g, r)]] += 1
+                vol = inst.classes[c].volume_gb
+                v[col[(g, r)]] += vol
+                energy[d * T + lp.slot] += vol * routes[r].energy_kwh_per_gb
+            out[form.n.id] = n
+            out[form.v.id] = v
+        placed_need = {
+            p.workload
+            for p in warm.placements
+            if form.group_of_option[opt[(cls_of[p.workload], sidx[p.site], p.slot)]] >= 0
+        }
+        if placed_need - carried:
+            return None  # a transfer without its lightpath
+        out[form.energy.id] = energy
+        if not self._satisfies(out):
+            return None
+        e2 = energy.reshape(S, T)
+        return out, e2, account(inst, e2)[0]
+
+    def _satisfies(self, values: dict[int, np.ndarray], tol: float = 1e-6) -> bool:
+        """Whether ``values`` (one array per variable) meet every constraint of the problem."""
+        prob = self.form.problem
+        variables = prob.variables()
+        if any(var.id not in values for var in variables):
+            return False
+        for var in variables:
+            var.value = values[var.id].reshape(var.shape)
+        try:
+            for con in prob.constraints:
+                viol = np.asarray(con.violation(), dtype=np.float64)  # type: ignore[no-untyped-call]
+                if not viol.size:
+                    continue
+                scale = max(float(np.max(np.abs(np.asarray(a.value)))) for a in con.args)
+                if float(np.max(viol)) > tol * (1.0 + scale):
+                    return False
+        finally:
+            for var in variables:
+                var.value = None
+        return True

@@ -195,6 +195,7 @@ def up(
         else {n.name: NETCONF_PORT for n in lab.nodes}
     )
     root = os.geteuid() == 0
+    lab_password = secrets.token_urlsafe(18)  # the lab's one NETCONF-only host account
     host_key, pub = launch.make_host_key(sdir)
     meta = find_metadata(lab)
     doc: dict[str, Any] = {
@@ -222,9 +223,7 @@ def up(
                 "host": n.mgmt_ipv4 if chosen == "netns" else loopback.HOST,
                 "port": ports[n.name],
                 "username": lab_username(inst) if n.kind == "netconfd" and root else n.username,
-                "password": secrets.token_urlsafe(18)
-                if n.kind == "netconfd" and root
-                else n.password,
+                "password": lab_password if n.kind == "netconfd" and root else n.password,
                 "pid": None,
                 "starttime": None,
                 "pids": [],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -340,4 +341,4 @@ def test_discover_with_no_device_reachable_exits_3(orca: Lab) -> None:
     empty.write_text("")
     out = fsor(orca, "discover", *target(orca), "--known-hosts", str(empty))
     assert out.returncode == 3
-    assert "0 of 29 devices reachable" in out.stderr
+    assert re.search(r"0 of \d+ devices reachable", out.stderr), out.stderr

@@ -40,6 +40,7 @@ OFFLINE: list[tuple[list[str], str]] = [
     (["lab", "status", str(ORCA), "--json", "--name", "fsor-contract-not-up"], "nodes"),
     (["lab", "generate", "orca", "-o", "{tmp}", "--json"], "devices"),
     (["experiment", "orca", "--out", "{tmp}", "--json"], "hours"),
+    (["history", "--store", "{tmp}/store.sqlite", "--json"], "transactions"),
     (["experiment", "year", "--days", "1", "--time-limit", "10", "--out", "{tmp}", "--json"],
      "totals"),
     (["region", "--json", "--max-signals", "2"], "alpha"),
@@ -69,8 +70,7 @@ ELSEWHERE = {
     ("demo",): "tests/integration/test_provision_demo.py",
     ("lab", "up"): "tests/integration/test_lab_runner.py (the fixtures bring labs up)",
     ("lab", "down"): "tests/integration/test_lab_runner.py",
-    ("history",): "tests/integration/test_safe_apply.py (after a real apply)",
-    ("rollback",): "tests/integration/test_safe_apply.py (after a real apply)",
+    ("rollback",): "tests/integration/test_safe_apply.py (after a recorded removal)",
 }
 
 PLAN = {

@@ -135,6 +135,6 @@ class PersistentLP:
             "run_time": h.getRunTime(),
         }
         if results["model_status"] == "kInfeasible":
-            results["dual_ray"] = h.getDualRay()
+            results["dual_ray"] = h.getDualRay()  # type: ignore[attr-defined]
         self.problem.unpack_results(results, chain, inv)
         return str(self.problem.status)

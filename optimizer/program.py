@@ -297,6 +297,10 @@ class Planner(WarmStarts):
         # re-plans start from the previous solution (cvxpy's solver cache) unless given a plan
         named = isinstance(warm, str)
         self._prev = previous if previous is not None else self._plan
+        # a re-plan's search stops once it is as close to its bound as the plan it replaces
+        # was (and at mip_gap at the latest): "at the same gap"
+        prev_gap = self._prev.gap if self._prev is not None else None
+        stop_gap = max(mip_gap, prev_gap) if prev_gap is not None else mip_gap
         if use_lns:
             w = self._warm(inst, warm, time_limit) if isinstance(warm, Plan) else None
         elif previous is not None:
@@ -327,7 +331,7 @@ class Planner(WarmStarts):
                 # each attempt leaves time for the wavelength cuts after it
                 now = time.perf_counter()
                 share = 0.9 if attempt < self.max_cuts else 1.0
-                raw = self._lns(inst, now + (t_start + time_limit - now) * share, mip_gap, start)
+                raw = self._lns(inst, now + (t_start + time_limit - now) * share, stop_gap, start)
             else:
                 # the warm starts spent part of the budget: the MILP gets the rest (≥ 10 %)
                 left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit)
@@ -350,7 +354,7 @@ class Planner(WarmStarts):
             if use_lns and not blocked and raw.status == "feasible" and left > 1.0:
                 # no cut needed: the time kept for cuts continues the search from this plan
                 first_note = self._note
-                more = self._lns(inst, t_start + time_limit, mip_gap, None, label="first pass")
+                more = self._lns(inst, t_start + time_limit, stop_gap, None, label="first pass")
                 self._note = f"{first_note}; then {self._note.removeprefix('LNS: ')}"
                 solve_s += more.solve_s
                 if more.status in ("optimal", "feasible"):

@@ -53,6 +53,7 @@ class _Raw:
     compile_s: float
     solve_s: float
     message: str
+    values: np.ndarray | None = None  # the LNS's full column vector of this plan
 
 
 def _solve(
@@ -377,6 +378,8 @@ class Planner(WarmStarts):
             if good is not None:
                 # a later cut attempt may be worse (e.g. no start fit the cut model): the best
                 _s, raw, lightpaths, blocked = good
+        if use_lns and raw.values is not None:
+            self._last = raw.values  # the next re-plan starts from the plan returned
         lp = self.lp_bound(inst, time_limit) if with_lp_bound and not use_lns else None
         if use_lns and with_lp_bound:
             lp = self._lp_obj
@@ -684,7 +687,7 @@ class Planner(WarmStarts):
         )
         x = np.rint(res.values[hm.column(self.form.x)]).astype(int)
         n = None if self.form.n is None else res.values[hm.column(self.form.n)]
-        return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "")
+        return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "", res.values)
 
     # -- reading the solution -------------------------------------------------
 

@@ -299,9 +299,9 @@ class Planner(WarmStarts):
         named = isinstance(warm, str)
         self._prev = previous if previous is not None else self._plan
         # a re-plan's search stops once it is as close to its bound as the plan it replaces
-        # was (and at mip_gap at the latest): "at the same gap"
+        # was ("at the same gap": within 10 % of it, + 0.1 point) or within mip_gap
         prev_gap = self._prev.gap if self._prev is not None else None
-        stop_gap = max(mip_gap, prev_gap) if prev_gap is not None else mip_gap
+        stop_gap = mip_gap if prev_gap is None else max(mip_gap, 1.1 * prev_gap + 1e-3)
         if use_lns:
             w = self._warm(inst, warm, time_limit) if isinstance(warm, Plan) else None
         elif previous is not None:

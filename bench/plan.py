@@ -4,7 +4,7 @@ Networks: GNPy's CORONET Global (100 ROADMs), SNDlib germany50 and nobel-eu
 (topohub). Synthetic but deterministic inputs on top: 6 data-centre sites at
 the best-connected ROADMs, each given an ORCA Table V region (DE, JP, CA in
 turn: a synthetic mapping), 24 hourly slots of Table V (2025-07-01),
-workloads from :func:`optimizer.workloads.synthetic_workloads` with origins
+workloads from :func:`optimizer.inputs.workloads.synthetic_workloads` with origins
 at 20 ROADMs, existing traffic filling ``--occupancy`` of the channels
 (random ROADM pairs, shortest path, first fit; seeded), and per-site power
 caps at ``--power-factor`` × the mean load per site (at least 2 × the largest
@@ -39,13 +39,13 @@ import networkx as nx
 import numpy as np
 
 from bench.common import format_table, write_results
-from optimizer.caps import Caps
 from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.plan import Plan
-from optimizer.program import Planner
-from optimizer.signals import default_signals
-from optimizer.workloads import synthetic_workloads
+from optimizer.inputs.caps import Caps
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workloads import synthetic_workloads
+from optimizer.model.plan import Plan
+from optimizer.solve.program import Planner
 from topology.io import load_named
 from topology.model import ChannelGrid, Fibre, Inventory, Site
 

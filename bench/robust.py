@@ -8,9 +8,9 @@ day ``--carbon`` × (the region's share of sites × total energy × the region's
 mean co2eq), in total per day ``--carbon`` × total energy × mean co2eq. σ:
 ``2023`` = the RMS day-ahead persistence error per UTC hour of the 2023
 Electricity Maps carbon intensity (optimizer/data/grid-2023,
-:func:`optimizer.robust.estimate_sigma`) applied to the Table V day, or ``10%``
+:func:`optimizer.analysis.robust.estimate_sigma`) applied to the Table V day, or ``10%``
 of the signal. Per ε: the deterministic α (HiGHS,
-:func:`optimizer.fsor_region.max_scale`) vs the robust α (ECOS), ECOS solve and
+:func:`optimizer.analysis.fsor_region.max_scale`) vs the robust α (ECOS), ECOS solve and
 cvxpy compile seconds, the robust plan's expected objective vs the
 deterministic LP plan's, and the lowest probability that a cap of the
 deterministic LP plan (ε = 0.5) holds under the same σ.
@@ -29,10 +29,8 @@ import numpy as np
 from bench.common import format_table, write_results
 from bench.plan import instance as bench_instance
 from bench.plan import prepare
-from optimizer.fsor_region import max_scale
-from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.robust import (
+from optimizer.analysis.fsor_region import max_scale
+from optimizer.analysis.robust import (
     Correlation,
     Sigma,
     cap_confidence,
@@ -42,9 +40,11 @@ from optimizer.robust import (
     robust_plan,
     robust_region,
 )
-from optimizer.signal_grid import GRID_2023_DIR, GRID_2023_REGIONS, load_electricity_maps
-from optimizer.signals import default_signals
-from optimizer.workloads import synthetic_workloads
+from optimizer.inputs import make_instance
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signal_grid import GRID_2023_DIR, GRID_2023_REGIONS, load_electricity_maps
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workloads import synthetic_workloads
 from topology.io import default_inventory
 
 GRID = GRID_2023_DIR

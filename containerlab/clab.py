@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from topology.errors import InputError
+from topology.strict_load import load_yaml
 
 __all__ = [
     "DEFAULT_PASSWORD",
@@ -43,6 +42,7 @@ __all__ = [
     "Lab",
     "Link",
     "Node",
+    "find_metadata",
     "load",
     "metadata_path",
     "parse",
@@ -144,6 +144,20 @@ def metadata_path(clab_file: str | Path, lab_name: str) -> Path:
     return Path(clab_file).resolve().parent / lab_name / "sites.yaml"
 
 
+def find_metadata(lab: Lab) -> Path | None:
+    """The lab's ``sites.yaml``: :func:`metadata_path`, else beside the nodes' startup files.
+
+    A renamed copy of a clab file (``name: myorca`` whose binds still point into
+    ``orca/``) keeps its metadata: it sits with the startup files the nodes bind.
+    """
+    first = metadata_path(lab.path, lab.name)
+    if first.exists():
+        return first
+    dirs = sorted({Path(n.startup).parent for n in lab.nodes if n.startup})
+    found = [d / "sites.yaml" for d in dirs if (d / "sites.yaml").exists()]
+    return found[0] if len(found) == 1 else None
+
+
 def load(path: str | Path) -> Lab:
     """Read and validate a clab file; :class:`InputError` on any bad input."""
     p = Path(path)
@@ -153,12 +167,7 @@ def load(path: str | Path) -> Lab:
         raise InputError(
             str(p), "file", str(p), f"expected a readable file ({exc.strerror})"
         ) from None
-    try:
-        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise InputError(
-            str(p), "yaml", type(exc).__name__, f"expected valid YAML ({exc})"
-        ) from None
+    doc = load_yaml(text, str(p))  # a node or key given twice is an error, not "the last wins"
     return parse(doc, str(p.resolve()))
 
 

@@ -33,11 +33,22 @@ import yaml
 
 from topology.model import Fibre, Inventory, TransceiverMode
 
-__all__ = ["GeneratedLab", "lab_from_inventory", "node_name", "write_lab"]
+__all__ = [
+    "ORCA_NETCONFD_ROADMS",
+    "GeneratedLab",
+    "lab_from_inventory",
+    "node_name",
+    "orca_lab",
+    "write_lab",
+]
 
 DEVICE_IMAGE = "fsor/device:latest"
 NETCONFD_IMAGE = "fsor/netconfd:latest"
 DEVICE_CMD = "fsor-device --startup /etc/fsor/startup.yaml --address 0.0.0.0 --port 830"
+#: ROADMs of the default ORCA lab served by Debian netconfd (fsor-lightpath) instead of the
+#: emulator: Frankfurt's only two neighbours, so every lightpath to or from dc-fra goes through
+#: a server no one here wrote (docs/netconfd.md, "In the lightpath path")
+ORCA_NETCONFD_ROADMS = ("roadm-lon", "roadm-mrs")
 #: span loss used for an amplifier's gain when the inventory gives none (dB/km, approximate)
 FIBRE_LOSS_DB_PER_KM = 0.2
 
@@ -129,12 +140,17 @@ def lab_from_inventory(
     amplifier_nodes: bool = True,
     transponders_per_roadm: int | None = None,
     conformance_nodes: int = 1,
+    netconfd_roadms: tuple[str, ...] = (),
+    delay_ms: float | None = None,
 ) -> GeneratedLab:
     """Build a lab from ``inv``.
 
     ``transponders_per_roadm`` None keeps the inventory's transponders; an integer puts that
     many (one line port each) at every ROADM instead. ``amplifier_nodes`` adds one amplifier
     node per fibre with in-line amplifiers. The management subnet grows to fit.
+    ``netconfd_roadms`` are ROADM ids served by a netconfd node (``fsor-lightpath``, role
+    ``conformance``, wired like the ROADM it replaces); ``conformance_nodes`` adds netconfd
+    nodes wired to nothing.
 
     >>> from topology.model import Fibre, Inventory, Roadm
     >>> inv = Inventory("t", (Roadm("a", ("f",)), Roadm("b", ("f",))),
@@ -144,6 +160,11 @@ def lab_from_inventory(
     (['a', 'amp-f', 'b', 'tp-a-1', 'tp-b-1'], 4)
     """
     grid = _grid(inv)
+    unknown = sorted(set(netconfd_roadms) - {r.id for r in inv.roadms})
+    if unknown:
+        from topology.errors import InputError
+
+        raise InputError(inv.name, "netconfd_roadms", unknown, "expected ROADM ids")
     ports = _Ports()
     links: list[dict[str, Any]] = []
     nodes: dict[str, dict[str, Any]] = {}
@@ -248,20 +269,21 @@ def lab_from_inventory(
             "optical_channels": och,
             "labels": {"roadm": roadm},
         }
+    xml_startups = {}
+    for r in inv.roadms:
+        if r.id in netconfd_roadms:
+            n = rname[r.id]
+            del startups[n]
+            nodes[n]["labels"]["fsor.role"] = "conformance"
+            xml_startups[n] = _LIGHTPATH_STARTUP
     for name_, doc in startups.items():
         doc["ports"] = ports.ports.get(name_, []) + (
             [{"name": "client-1", "role": "client"}] if doc["kind"] == "transponder" else []
         )
-    xml_startups = {}
     for k in range(conformance_nodes):
         cn = f"conf-{k + 1}"
         nodes[cn] = {"labels": {"fsor.role": "conformance"}}
-        xml_startups[cn] = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">\n'
-            '  <lightpaths xmlns="urn:fsor:params:xml:ns:yang:fsor-lightpath"/>\n'
-            "</config>\n"
-        )
+        xml_startups[cn] = _LIGHTPATH_STARTUP
     subnet = ipaddress.IPv4Network(_subnet(mgmt_subnet, len(nodes)))
     hosts = subnet.hosts()
     addrs = [a for i, a in enumerate(hosts) if i >= 10]
@@ -290,7 +312,10 @@ def lab_from_inventory(
         "name": name,
         "mgmt": {"network": f"fsor-{name}", "ipv4-subnet": str(subnet)},
         "topology": {
-            "defaults": {"env": {"FSOR_USERNAME": "admin", "FSOR_PASSWORD": "admin"}},
+            "defaults": {
+                "env": {"FSOR_USERNAME": "admin", "FSOR_PASSWORD": "admin"},
+                **({"labels": {"fsor.delay-ms": f"{delay_ms:g}"}} if delay_ms is not None else {}),
+            },
             "nodes": clab_nodes,
             "links": links,
         },
@@ -323,6 +348,28 @@ def lab_from_inventory(
     from topology.io_native import to_native
 
     return GeneratedLab(name, clab, startups, xml_startups, sites, to_native(inv))
+
+
+_LIGHTPATH_STARTUP = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<config xmlns="urn:ietf:params:xml:ns:netconf:base:1.0">\n'
+    '  <lightpaths xmlns="urn:fsor:params:xml:ns:yang:fsor-lightpath"/>\n'
+    "</config>\n"
+)
+
+
+def orca_lab(mgmt_subnet: str = "172.30.10.0/24") -> GeneratedLab:
+    """The committed default lab ``containerlab/orca.clab.yml`` (``fsor lab generate orca``):
+    the ORCA network with :data:`ORCA_NETCONFD_ROADMS` on netconfd, no idle conformance node."""
+    from topology.io import default_inventory
+
+    return lab_from_inventory(
+        default_inventory(),
+        "orca",
+        mgmt_subnet=mgmt_subnet,
+        conformance_nodes=0,
+        netconfd_roadms=ORCA_NETCONFD_ROADMS,
+    )
 
 
 def _dump(doc: Any, header: str) -> str:

@@ -6,21 +6,27 @@ on its own unix socket, and an ``sshd`` listening on ``address:port`` whose ``ne
 subsystem is ``netconf-subsystem`` pointed at that socket. Both can run inside a network
 namespace (``ip netns exec``).
 
-Authentication (see docs/netconfd.md):
+Authentication (see docs/netconfd.md and docs/lab.md "Host security"):
 
-- as root, the node logs in a real local user ``username`` with ``password``. The user is
-  created on first use as a system user marked ``fsor lab NETCONF user`` in its GECOS field;
-  an existing user without that mark is refused (its password is never changed).
+- as root, the node logs in a local NETCONF-only account ``username`` with ``password``
+  (:mod:`containerlab.netconfd_accounts`: created on first use, marked
+  ``fsor lab NETCONF user``, its login shell runs netconf-subsystem and nothing else; the
+  lab runner gives each lab its own account and a random password, and removes it on
+  ``down``). An existing user without that mark is refused (its password is never changed).
 - not as root, sshd can only log in the invoking user: the launcher writes an ed25519 key pair
   in the work directory and the node accepts that key only (``NetconfdNode.key_filename``);
   ``password`` is then unused (``NetconfdNode.password`` is None). If sshd cannot run at all,
   :class:`NetconfdUnavailable` is raised so a lab runner can skip the kind.
+
+Either way sshd forces ``netconf-subsystem`` (``ForceCommand``, no TTY, no forwarding):
+``ssh -p 830 user@node id`` gets a NETCONF hello, never a shell
+(:mod:`containerlab.netconfd_sshd`). The work directory is 0700, key files 0600, and the
+netconfd socket 0660 (group: the login user), never world-writable.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import getpass
 import os
 import pwd
@@ -28,13 +34,24 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from string import Template
 
+from containerlab.netconfd_accounts import (
+    LAB_USER_MARK,
+    RUNTIME_DIR,
+    ensure_lab_user,
+    remove_lab_user,
+)
+from containerlab.netconfd_sshd import (
+    assets_directory,
+    host_key,
+    render,
+    subsystem_command,
+    user_key,
+)
 from topology.errors import DeviceError
 from yang import directory as yang_directory
 
@@ -56,26 +73,12 @@ __all__ = [
 NETCONFD = "/usr/sbin/netconfd"
 SSHD = "/usr/sbin/sshd"
 NETCONF_SUBSYSTEM = "/usr/sbin/netconf-subsystem"
-LAB_USER_MARK = "fsor lab NETCONF user"
 YUMA_MODULES = "/usr/share/yuma/modules"
-RUNTIME_DIR = Path("/run/fsor-netconfd")
 _SUN_PATH_MAX = 100  # sockaddr_un.sun_path is 108 bytes; keep a margin
-_USER_LOCK = threading.Lock()
-# (password, shadow hash) this process last set per lab user: skips a slow chpasswd
-_PASSWORD_SET: dict[str, tuple[str, str]] = {}
 
 
 class NetconfdUnavailable(DeviceError):
     """This machine cannot run a netconfd node (binary missing, sshd unable to start, ...)."""
-
-
-def assets_directory() -> Path:
-    """The folder holding the node templates and the default startup configuration.
-
-    >>> (assets_directory() / "sshd_config.template").is_file()
-    True
-    """
-    return Path(__file__).resolve().parent / "netconfd"
 
 
 @dataclass
@@ -242,13 +245,14 @@ def start_netconfd_node(
     if netns is not None and not root:
         raise NetconfdUnavailable(name, f"network namespace {netns!r} needs root")
     workdir = Path(workdir).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(workdir, 0o700)
     (workdir / "yuma" / "data").mkdir(parents=True, exist_ok=True)
     if root:
-        _ensure_lab_user(name, username, password)
+        ensure_lab_user(name, username, password)
         login, secret, key = username, password, None
     else:
-        login, secret, key = getpass.getuser(), None, _user_key(workdir)
+        login, secret, key = getpass.getuser(), None, user_key(workdir)
     sock = _socket_path(workdir, name, port, world=root)
     with contextlib.suppress(FileNotFoundError):
         sock.unlink()
@@ -256,14 +260,14 @@ def start_netconfd_node(
     source = Path(startup or assets_directory() / "startup.xml").resolve()
     if source != startup_copy:  # restarting a node on its own saved startup keeps it as is
         shutil.copyfile(source, startup_copy)
-    host_key = _host_key(workdir)
+    hkey = host_key(workdir)
     known_hosts = workdir / "known_hosts"
     host = f"[{address}]:{port}" if port != 22 else address
-    known_hosts.write_text(f"{host} {host_key.with_suffix('.pub').read_text().strip()}\n")
+    known_hosts.write_text(f"{host} {hkey.with_suffix('.pub').read_text().strip()}\n")
 
     conf = workdir / "netconfd.conf"
     conf.write_text(
-        _render(
+        render(
             "netconfd.conf.template",
             startup=startup_copy,
             modpath=YUMA_MODULES,
@@ -279,17 +283,16 @@ def start_netconfd_node(
     sshd_conf = workdir / "sshd_config"
     listen = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
     sshd_conf.write_text(
-        _render(
+        render(
             "sshd_config.template",
             listen=listen,
-            host_key=host_key,
+            host_key=hkey,
             pid_file=workdir / "sshd.pid",
             username=login,
             password_auth="yes" if root else "no",
             authorized_keys=workdir / "authorized_keys" if key else "none",
             log_level="INFO",
-            port=port,
-            socket=sock,
+            command=subsystem_command(port, sock),
         )
     )
     prefix = ["ip", "netns", "exec", netns] if netns else []
@@ -301,6 +304,7 @@ def start_netconfd_node(
         argv = [*prefix, NETCONFD, home, f"--config={conf}"]
         procs.append(_spawn(argv, workdir / "netconfd.out", env))
         _wait_for(name, "netconfd", procs[0], workdir / "netconfd.log", lambda: sock.exists())
+        _restrict_socket(sock, login if root else None)
         if root:
             Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         sshd = _spawn([*prefix, SSHD, "-D", "-e", "-f", str(sshd_conf)], workdir / "sshd.log", env)
@@ -366,28 +370,7 @@ def wait_ready(node: NetconfdNode, timeout: float = 10.0) -> float:
         time.sleep(0.05)
 
 
-def remove_lab_user(username: str = "admin") -> bool:
-    """Delete the local login user created by :func:`start_netconfd_node` (root only).
-
-    Only users carrying :data:`LAB_USER_MARK` are removed. Returns True if one was removed.
-    """
-    try:
-        entry = pwd.getpwnam(username)
-    except KeyError:
-        return False
-    if entry.pw_gecos != LAB_USER_MARK or os.geteuid() != 0:
-        return False
-    with _USER_LOCK, _user_db_lock():
-        subprocess.run(["userdel", username], check=True, capture_output=True, timeout=30)
-    return True
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _render(template: str, **values: object) -> str:
-    text = (assets_directory() / template).read_text()
-    return Template(text).substitute({k: str(v) for k, v in values.items()})
 
 
 def _spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -463,91 +446,20 @@ def _socket_path(workdir: Path, name: str, port: int, world: bool) -> Path:
     reachable = not world or all(p.stat().st_mode & 0o001 for p in [workdir, *workdir.parents])
     if len(str(sock)) <= _SUN_PATH_MAX and reachable:
         return sock
-    RUNTIME_DIR.mkdir(mode=0o711, exist_ok=True)
+    RUNTIME_DIR.mkdir(mode=0o711, exist_ok=True)  # traversable, not listable
     os.chmod(RUNTIME_DIR, 0o711)
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:40]
     return RUNTIME_DIR / f"{safe}-{port}-{os.getpid()}-{abs(hash(workdir)) % 10**8}.sock"
 
 
-def _host_key(workdir: Path) -> Path:
-    key = workdir / "ssh_host_ed25519_key"
-    if not key.exists():
-        _keygen(key, "fsor-netconfd-host")
-    return key
-
-
-def _user_key(workdir: Path) -> Path:
-    key = workdir / "client_ed25519_key"
-    if not key.exists():
-        _keygen(key, "fsor-netconfd-client")
-    (workdir / "authorized_keys").write_text(key.with_suffix(".pub").read_text())
-    return key
-
-
-def _keygen(path: Path, comment: str) -> None:
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
-
-
-@contextlib.contextmanager
-def _user_db_lock() -> Iterator[None]:
-    """Serialise our edits of the user database between processes (parallel lab starts).
-
-    An advisory lock on /etc/passwd itself, so no lock file is left behind.
-    """
-    with open("/etc/passwd", "rb") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
-
-
-def _ensure_lab_user(name: str, username: str, password: str) -> None:
-    with _USER_LOCK, _user_db_lock():
-        try:
-            entry = pwd.getpwnam(username)
-        except KeyError:
-            entry = None
-        if entry is not None and entry.pw_gecos != LAB_USER_MARK:
-            raise DeviceError(
-                name,
-                f"local user {username!r} exists and was not created by fsor; "
-                "choose another username (its password is never changed)",
-            )
-        if entry is None:
-            subprocess.run(
-                [
-                    *("useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent"),
-                    *("--shell", "/bin/sh", "--comment", LAB_USER_MARK, username),
-                ],
-                check=True,
-                capture_output=True,
-                timeout=30,
-            )
-        if entry is not None and _PASSWORD_SET.get(username) == (password, _shadow(username)):
-            return  # this process set this very password and nobody changed it since
-        subprocess.run(
-            ["chpasswd"],
-            input=f"{username}:{password}\n".encode(),
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
-        _PASSWORD_SET[username] = (password, _shadow(username))
-
-
-def _shadow(username: str) -> str:
-    """The password hash of ``username`` in /etc/shadow ('' when absent)."""
-    try:
-        for line in Path("/etc/shadow").read_text().splitlines():
-            fields = line.split(":")
-            if fields[0] == username and len(fields) > 1:
-                return fields[1]
-    except OSError:
-        pass
-    return ""
+def _restrict_socket(sock: Path, group_of: str | None) -> None:
+    """netconfd's socket: 0660 with the login user's group (root) or 0600 (own user)."""
+    if group_of is None:
+        os.chmod(sock, 0o600)
+        return
+    gid = pwd.getpwnam(group_of).pw_gid
+    os.chown(sock, 0, gid)
+    os.chmod(sock, 0o660)
 
 
 def _descendants(pid: int) -> list[int]:

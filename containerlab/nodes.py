@@ -90,7 +90,7 @@ def check_servable(lab: Lab, node: Node) -> None:
 
 
 def make_host_key(directory: Path) -> tuple[Path, str]:
-    """An ECDSA P-256 PEM host key shared by the lab's emulator nodes; (path, public line)."""
+    """An ECDSA P-256 PEM host key in ``directory`` (0600); (path, public line)."""
     key = directory / "host_key"
     if not key.exists():
         subprocess.run(
@@ -114,6 +114,8 @@ def make_host_key(directory: Path) -> tuple[Path, str]:
             capture_output=True,
             timeout=30,
         )
+        os.chmod(key, 0o600)
+        os.chmod(key.with_name("host_key.pub"), 0o600)
     pub = key.with_name("host_key.pub").read_text().split()
     return key, f"{pub[0]} {pub[1]}"
 
@@ -130,6 +132,31 @@ def log_tail(path: str | None, lines: int = 4) -> str:
     return f" (log {path}: {' | '.join(kept)})" if kept else ""
 
 
+#: node label (or ``topology.defaults.labels`` entry) giving a device's one-way delay in ms
+DELAY_LABEL = "fsor.delay-ms"
+
+
+def delay_args(node: Node) -> list[str]:
+    """``--delay-ms X`` for an emulator node with the :data:`DELAY_LABEL` label, else ``[]``.
+
+    >>> from containerlab.clab import Node
+    >>> delay_args(Node("r", "device", "img", "", None, {"fsor.delay-ms": "20"}, {}))
+    ['--delay-ms', '20.0']
+    """
+    raw = node.labels.get(DELAY_LABEL)
+    if raw is None or raw == "":
+        return []
+    try:
+        ms = float(raw)
+    except ValueError:
+        ms = -1.0
+    if not 0 <= ms <= 10_000:
+        raise LabError(
+            f"node {node.name}: label {DELAY_LABEL}: expected 0 to 10000 ms, got {raw!r}"
+        )
+    return ["--delay-ms", str(ms)]
+
+
 def start(node: Node, nd: dict[str, Any], host_key: Path, prefix: list[str]) -> None:
     """Start ``node``'s processes; fill ``nd`` (its state entry) with pids and start times.
 
@@ -137,11 +164,13 @@ def start(node: Node, nd: dict[str, Any], host_key: Path, prefix: list[str]) -> 
     :class:`LabError` if the node cannot be started.
     """
     workdir = Path(nd["log"]).with_suffix("")
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(mode=0o700, parents=True, exist_ok=True)
     bind = "0.0.0.0" if prefix else nd["host"]
     if node.kind == "device":
         cmd = device_command()
         assert cmd is not None  # checked by check_servable
+        key, pub = make_host_key(workdir)  # a host key per node: one leak is one node
+        del host_key
         argv = [
             *prefix,
             *cmd,
@@ -151,25 +180,31 @@ def start(node: Node, nd: dict[str, Any], host_key: Path, prefix: list[str]) -> 
             bind,
             "--port",
             str(nd["port"]),
-            "--username",
-            nd["username"],
-            "--password",
-            nd["password"],
             "--host-key",
-            str(host_key),
+            str(key),
             "--state-dir",
             str(workdir),
+            *delay_args(node),
         ]
-        with open(nd["log"], "wb") as out:
+        # credentials by environment (readable by the owner only), never on the command line
+        env = {
+            **os.environ,
+            "FSOR_DEVICE_USERNAME": str(nd["username"]),
+            "FSOR_DEVICE_PASSWORD": str(nd["password"] or ""),
+        }
+        fd = os.open(nd["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
             proc = subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=env,
             )
         nd["pids"] = [[proc.pid, proc_starttime(proc.pid)]]
         nd["pid"], nd["starttime"] = nd["pids"][0]
+        nd["known_hosts_line"] = f"[{nd['host']}]:{nd['port']} {pub}"
         return
     from containerlab import netconfd_node
 

@@ -19,6 +19,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import secrets
 import shutil
 import signal
 import time
@@ -29,7 +30,8 @@ from typing import Any
 
 from containerlab import nodes as launch
 from containerlab.backends import LabBusyError, LabError, loopback, netns, probe
-from containerlab.clab import Lab, load, metadata_path
+from containerlab.clab import Lab, find_metadata, load
+from containerlab.netconfd_accounts import lab_username, remove_lab_user
 from containerlab.status import (
     LabStatus,
     NodeStatus,
@@ -109,10 +111,19 @@ def load_state(
     return doc
 
 
+def _private_dir(path: Path) -> None:
+    """Create ``path`` 0700 (and make an existing one 0700): lab state holds secrets."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
 def _write_state(doc: dict[str, Any]) -> None:
+    """Write the state file 0600 (it holds the lab's credentials), atomically."""
     path = state_file(doc["instance"])
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(doc, indent=2) + "\n")
     tmp.replace(path)
 
 
@@ -176,14 +187,17 @@ def up(
     if chosen == "netns":
         netns.check_free(lab, inst)
     sdir = state_dir(inst)
-    sdir.mkdir(parents=True, exist_ok=True)
+    _private_dir(state_root())
+    _private_dir(sdir)
     ports = (
         dict(zip([n.name for n in lab.nodes], loopback.allocate_ports(len(lab.nodes)), strict=True))
         if chosen == "loopback"
         else {n.name: NETCONF_PORT for n in lab.nodes}
     )
+    root = os.geteuid() == 0
+    lab_secret = secrets.token_urlsafe(18)  # never in argv; kept in the 0600 state file
     host_key, pub = launch.make_host_key(sdir)
-    meta = metadata_path(lab.path, lab.name)
+    meta = find_metadata(lab)
     doc: dict[str, Any] = {
         "version": 1,
         "lab": lab.name,
@@ -192,7 +206,7 @@ def up(
         "backend": chosen,
         "phase": "starting",
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "metadata": str(meta) if meta.exists() else None,
+        "metadata": str(meta) if meta is not None else None,
         "host_key": str(host_key),
         "known_hosts": str(sdir / "known_hosts"),
         "mgmt": {
@@ -208,8 +222,9 @@ def up(
                 "image": n.image,
                 "host": n.mgmt_ipv4 if chosen == "netns" else loopback.HOST,
                 "port": ports[n.name],
-                "username": n.username,
-                "password": n.password,
+                "username": lab_username(inst) if n.kind == "netconfd" and root else n.username,
+                # the lab's netconfd nodes share its one account, hence one password
+                "password": lab_secret if n.kind == "netconfd" and root else n.password,
                 "pid": None,
                 "starttime": None,
                 "pids": [],
@@ -237,7 +252,9 @@ def up(
                 node, nd, host_key, netns.exec_prefix(nd["namespace"]) if nd["namespace"] else []
             )
             _write_state(doc)
-        (sdir / "known_hosts").write_text(known_hosts_text(doc["nodes"], pub))
+        fd = os.open(sdir / "known_hosts", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(known_hosts_text(doc["nodes"], pub))
         limit = timeout if timeout is not None else 30.0 + 1.5 * len(lab.nodes)
         with ThreadPoolExecutor(max_workers=min(32, len(lab.nodes))) as pool:
             results = list(pool.map(lambda nd: _wait(nd, limit), doc["nodes"]))
@@ -328,6 +345,8 @@ def down(file: str | Path | None = None, instance: str | None = None) -> list[st
         if nd.get("socket") and Path(nd["socket"]).exists():
             Path(nd["socket"]).unlink()
             removed.append(f"socket {nd['socket']}")
+    if os.geteuid() == 0 and remove_lab_user(lab_username(inst)):
+        removed.append(f"account {lab_username(inst)}")
     sdir = state_dir(inst)
     if sdir.exists():
         shutil.rmtree(sdir)

@@ -214,7 +214,8 @@ async def read_device(pool: SessionPool, seed: DeviceSeed) -> DeviceFacts:
     caps = await pool.capabilities(seed.id)
     adapters = adapters_for(caps)
     reply = await pool.get(seed.id, device_filter(adapters))
-    return parse_device(seed.id, seed.role, adapters, reply)
+    # parsed in a thread: a running controller's event loop must not stall on 50 replies
+    return await asyncio.to_thread(parse_device, seed.id, seed.role, adapters, reply)
 
 
 def load_metadata(path: Path | None) -> dict[str, Any]:
@@ -306,9 +307,12 @@ async def discover(
     finally:
         if own:
             await the_pool.close()
-    facts = {d.id: f for d, f, _, _ in results if f is not None}
-    reports = tuple(_report(d, f, r, dt) for d, f, r, dt in results)
-    links = link_reports(facts)
-    meta = load_metadata(seed.metadata)
-    inventory, notes = assemble(seed.name, facts, links, meta, str(seed.metadata or "metadata"))
-    return DiscoveryResult(inventory, reports, links, facts, notes, time.perf_counter() - started)
+    def build() -> DiscoveryResult:
+        facts = {d.id: f for d, f, _, _ in results if f is not None}
+        reports = tuple(_report(d, f, r, dt) for d, f, r, dt in results)
+        links = link_reports(facts)
+        meta = load_metadata(seed.metadata)
+        inv, notes = assemble(seed.name, facts, links, meta, str(seed.metadata or "metadata"))
+        return DiscoveryResult(inv, reports, links, facts, notes, time.perf_counter() - started)
+
+    return await asyncio.to_thread(build)  # CPU work off the event loop

@@ -32,6 +32,7 @@ __all__ = [
     "DeviceState",
     "LightpathIntent",
     "Port",
+    "chain_end",
     "intent_id",
     "plan_edits",
 ]
@@ -96,7 +97,7 @@ def intent_id(workload: str | None, path: Sequence[str], frequency_mhz: int) -> 
 Neighbours = Mapping[Port, Port]
 
 
-def _chain_end(start: Port, nbrs: Neighbours, passthrough: frozenset[str]) -> str | None:
+def chain_end(start: Port, nbrs: Neighbours, passthrough: frozenset[str]) -> str | None:
     """The first non-passthrough device reached from local port ``start``."""
     cur = nbrs.get(start)
     seen = {start.device}
@@ -130,7 +131,7 @@ def _port_towards(
     ports = sorted(
         loc.port
         for loc in nbrs
-        if loc.device == device and _chain_end(loc, nbrs, passthrough) == target
+        if loc.device == device and chain_end(loc, nbrs, passthrough) == target
     )
     for port in ports:
         if prefer is not None and nbrs.get(Port(device, port)) == prefer:
@@ -190,7 +191,7 @@ def _allocate(
                     o
                     for o in free
                     if o.line_port is None
-                    or _chain_end(Port(t, o.line_port), nbrs, passthrough) == roadm
+                    or chain_end(Port(t, o.line_port), nbrs, passthrough) == roadm
                 ]
                 if not fit:
                     raise InputError(
@@ -407,14 +408,17 @@ def plan_edits(
                 changes.append(f"tune {cur.component} to {f} MHz{was}")
             retuned = {o.component for o in set_och}
             drop = sorted(
-                o.component
-                for f, o in by_freq.items()
-                if f in managed and f not in w and o.component not in retuned
+                (
+                    o
+                    for f, o in by_freq.items()
+                    if f in managed and f not in w and o.component not in retuned
+                ),
+                key=lambda o: o.component,
             )
-            changes += [f"free {n}" for n in drop]
+            changes += [f"free {o.component}" for o in drop]
             if set_och or drop:
                 frags += terminal_device.edit_fragments(set_och, drop)
-                touched = {o.component for o in set_och} | set(drop)
+                touched = {o.component for o in set_och} | {o.component for o in drop}
                 before += terminal_device.edit_fragments(
                     [o for o in st.optical_channels if o.component in touched and o.in_use]
                 )

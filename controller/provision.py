@@ -185,18 +185,22 @@ async def transact(
     confirm_timeout_s: int = 60,
     verify: Verify | None = None,
     before_confirm: Hook | None = None,
+    held: bool = False,
 ) -> dict[str, float]:
     """Apply ``edits`` as one confirmed-commit transaction; phase timings on success.
 
     Raises :class:`TransactionError` naming the first failing device (and the server's
-    error path) after rolling every device back.
+    error path) after rolling every device back. With ``held`` the caller already holds
+    the pool's device locks and the candidate locks of every device in ``edits`` (see
+    :mod:`controller.safe_apply`) and keeps them: no lock is taken or released here.
     """
     devices = sorted(edits)
     timings: dict[str, float] = {}
-    locked: list[str] = []
+    locked: list[str] = list(devices) if held else []
     committed: list[str] = []
-    for d in devices:
-        await pool.device_lock(d).acquire()
+    if not held:
+        for d in devices:
+            await pool.device_lock(d).acquire()
     t0 = time.perf_counter()
 
     async def rpc(d: str, fn: Callable[[Any], Any]) -> Any:
@@ -221,7 +225,7 @@ async def transact(
             await rpc(d, lambda m: m.lock(target="candidate"))
             locked.append(d)
 
-        err = _first_error(await _each(devices, lock))
+        err = None if held else _first_error(await _each(devices, lock))
         if err is None:
             phase = "edit-config"
             await _each(locked, lambda d: rpc(d, lambda m: m.discard_changes()))
@@ -267,9 +271,10 @@ async def transact(
         timings["total_s"] = time.perf_counter() - t0
         return timings
     finally:
-        await _each(list(locked), lambda d: rpc(d, lambda m: m.unlock(target="candidate")))
-        for d in devices:
-            pool.device_lock(d).release()
+        if not held:
+            await _each(list(locked), lambda d: rpc(d, lambda m: m.unlock(target="candidate")))
+            for d in devices:
+                pool.device_lock(d).release()
 
 
 async def apply_intents(

@@ -15,14 +15,12 @@ Credentials may instead come from ``FSOR_NETCONF_USERNAME``/``FSOR_NETCONF_PASSW
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from controller.schemas import DevicesDoc, load
 from controller.session import Credentials, Endpoint
 from topology.errors import InputError
 
@@ -93,13 +91,10 @@ def seed_from_lab(clab_file: str | Path, instance: str | None = None) -> Seed:
 def seed_from_devices(path: str | Path) -> Seed:
     """A seed from a devices file (YAML or JSON, format in the module docstring)."""
     p = Path(path)
-    try:
-        text = p.read_text()
-        doc = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        raise InputError(
-            str(p), "file", str(p), f"expected a readable YAML/JSON file ({exc})"
-        ) from exc
+    checked = load(DevicesDoc, p)  # types, unknown fields, duplicate keys: exit 2 by field
+    doc = checked.model_dump(exclude_none=True)
+    if checked.known_hosts and not Path(checked.known_hosts).expanduser().is_file():
+        raise InputError(str(p), "known_hosts", checked.known_hosts, "expected an existing file")
     if not isinstance(doc, Mapping) or not isinstance(doc.get("devices"), list):
         raise InputError(str(p), "devices", doc, "expected a mapping with a 'devices' list")
     nodes = []

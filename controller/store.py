@@ -15,8 +15,8 @@ the file 0600 (SQLite gives its ``-wal``/``-shm`` files the same mode).
 ...                    previous={"roadm-a": {"channels": []}}, plan_digest=digest({"p": 1}))
 ...     st.finish(tid, "committed", {"roadm-a": "committed"})
 ...     t = st.transaction(tid)
-...     (t.outcome, t.devices, t.previous["roadm-a"], st.schema_version)
-('committed', ('roadm-a',), {'channels': []}, 1)
+...     (t.outcome, t.devices, t.previous["roadm-a"], st.schema_version == len(MIGRATIONS))
+('committed', ('roadm-a',), {'channels': []}, True)
 """
 
 from __future__ import annotations
@@ -76,6 +76,43 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             body_digest TEXT                        -- sha256 of the request body, if any
         )""",
         "CREATE INDEX audit_by_time ON audit(time)",
+    ),
+    (  # 2: what `fsor serve` keeps (controller/service/storage.py)
+        """CREATE TABLE jobs (
+            id      TEXT PRIMARY KEY,
+            seq     INTEGER NOT NULL,               -- submission order
+            status  TEXT NOT NULL,                  -- queued/running/succeeded/...
+            doc     TEXT NOT NULL                   -- JSON: the whole job (request, result)
+        )""",
+        "CREATE INDEX jobs_by_status ON jobs(status, seq)",
+        """CREATE TABLE workloads (
+            id      TEXT PRIMARY KEY,
+            seq     INTEGER NOT NULL,
+            who     TEXT NOT NULL,
+            time    TEXT NOT NULL,
+            body    TEXT NOT NULL                   -- JSON: the workload as posted
+        )""",
+        """CREATE TABLE signal_ingests (
+            id      INTEGER PRIMARY KEY AUTOINCREMENT,
+            time    TEXT NOT NULL,
+            who     TEXT NOT NULL,
+            format  TEXT NOT NULL,                  -- content type
+            params  TEXT NOT NULL,                  -- JSON: date, policy
+            digest  TEXT NOT NULL,
+            body    BLOB NOT NULL                   -- the bytes as ingested
+        )""",
+        """CREATE TABLE topology_snapshots (
+            id      INTEGER PRIMARY KEY AUTOINCREMENT,
+            time    TEXT NOT NULL,
+            source  TEXT NOT NULL,
+            digest  TEXT NOT NULL,
+            doc     TEXT NOT NULL                   -- JSON: RFC 8345
+        )""",
+        """CREATE TABLE state (
+            key     TEXT PRIMARY KEY,               -- caps, applied, workloads_seeded
+            time    TEXT NOT NULL,
+            doc     TEXT NOT NULL
+        )""",
     ),
 )
 

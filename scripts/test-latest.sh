@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# Test fsor against the NEWEST releases its pyproject.toml ranges allow (default), or the
-# OLDEST (`--oldest`: the lowest version of every direct dependency, transitive ones newest),
-# in a throw-away venv, so drift at either end of a range is caught on purpose. Not part of
-# CI (which installs the lock); run it before widening a range or refreshing the lock.
-#     bash scripts/test-latest.sh [--oldest] [pytest args...]
+# Test fsor against the NEWEST releases its pyproject.toml ranges allow, in a throw-away
+# venv, so drift at the top of a range is caught on purpose (the bottom end:
+# scripts/test-oldest.sh). Not part of CI (which installs the lock); run it before widening
+# a range or refreshing the lock.
+#     bash scripts/test-latest.sh [pytest args...]
 # Prints the versions it tested; exits with pytest's status.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 mode=latest
-if [ "${1:-}" = "--oldest" ]; then mode=oldest; shift; fi
 bash scripts/setup.sh            # system packages and uv (in .venv)
 uv=.venv/bin/uv
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fsor-$mode.XXXXXX")
@@ -17,7 +16,6 @@ trap 'rm -rf "$tmp"' EXIT
 "$uv" venv -q --seed --python "${PYTHON:-python3}" "$tmp/venv" >&2
 extras=$(python3 -c 'import tomllib; print(",".join(tomllib.load(open("pyproject.toml","rb"))["project"].get("optional-dependencies", {})))')
 resolution=highest
-[ "$mode" = oldest ] && resolution=lowest-direct
 echo "test-$mode: installing fsor[$extras] with --resolution $resolution (no lock)" >&2
 VIRTUAL_ENV="$tmp/venv" "$uv" pip install -q --resolution "$resolution" --refresh \
     -e ".[$extras]" >&2

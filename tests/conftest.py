@@ -121,3 +121,19 @@ def shared_lab() -> Iterator[LabFactory]:
     yield factory
     for status in cache.values():
         runner.down(status.file, instance=status.instance)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point ``FSOR_STORE`` at a temporary file so no test writes the user's real store.
+
+    Subprocesses (``python -m controller apply …``) inherit it; a test that wants its own
+    store sets ``FSOR_STORE`` or passes ``--store``.
+    """
+    old = os.environ.get("FSOR_STORE")
+    os.environ["FSOR_STORE"] = str(tmp_path_factory.mktemp("store") / "fsor.sqlite")
+    yield
+    if old is None:
+        os.environ.pop("FSOR_STORE", None)
+    else:
+        os.environ["FSOR_STORE"] = old

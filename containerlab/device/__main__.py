@@ -28,6 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--password", default=os.environ.get("FSOR_DEVICE_PASSWORD", "admin"))
     p.add_argument("--host-key", type=Path, help="SSH host key (generated if missing)")
     p.add_argument("--state-dir", type=Path, help="keep running config, pid file, host key here")
+    p.add_argument(
+        "--delay-ms",
+        type=float,
+        default=float(os.environ.get("FSOR_DELAY_MS", "0") or 0),
+        help="one-way delay of every byte sent and received, ms: a device this far away "
+        "(round trip 2x; default $FSOR_DELAY_MS or 0; the lab label fsor.delay-ms)",
+    )
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -60,6 +67,8 @@ def _run(args: argparse.Namespace) -> int:
     from containerlab.device.profile import load_startup
     from containerlab.device.server import DeviceServer, ensure_host_key
 
+    if not 0 <= args.delay_ms <= 10_000:
+        raise InputError("--delay-ms", "delay", args.delay_ms, "expected 0 to 10000 ms")
     profile = load_startup(args.startup)
     state_dir: Path | None = args.state_dir
     if state_dir is not None:
@@ -85,6 +94,7 @@ def _run(args: argparse.Namespace) -> int:
         username=args.username,
         password=args.password,
         host_key=ensure_host_key(key_path),
+        delay_s=args.delay_ms / 1000.0,
     )
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` dumps thread stacks to stderr
     stop = threading.Event()

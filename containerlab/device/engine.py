@@ -33,6 +33,7 @@ from lxml import etree
 from containerlab.device.checks import check_config
 from containerlab.device.config import initial_config, new_data
 from containerlab.device.datastore import EditError, apply_edit
+from containerlab.device.events import DeviceEvent, config_changed
 from containerlab.device.profile import DeviceProfile
 from containerlab.device.schema import Schema
 from containerlab.device.state import operational
@@ -83,7 +84,16 @@ class DeviceEngine:
         self._locks: dict[str, int] = {}
         self._pending: _Pending | None = None
         self._generation = 0
+        #: the candidate tree last validated by an edit (object identity): a commit of an
+        #: unchanged candidate need not validate it again (every change replaces the tree)
+        self._validated: etree._Element | None = None
         self.on_change: Callable[[], None] | None = None
+        #: called with every event (config change, injected fault), under the engine lock
+        self.listeners: list[Callable[[DeviceEvent], None]] = []
+        #: ports whose light is gone (injected port/fibre down): no LLDP peer, oper down
+        self.down_ports: set[str] = set()
+        #: active injected alarms: amplifiers with an alarm, optical channels without signal
+        self.alarms: set[tuple[str, str]] = set()
         running = initial_config(profile)
         if profile.config_xml.strip():
             edit = etree.fromstring(f"<config>{profile.config_xml}</config>")
@@ -119,11 +129,43 @@ class DeviceEngine:
         tmp.write_bytes(etree.tostring(tree, pretty_print=True))
         tmp.replace(path)
 
-    def _set_running(self, tree: etree._Element) -> None:
+    def _set_running(self, tree: etree._Element, by: int = 0) -> None:
         self.running = tree
         self._save(tree, "running.xml")
         if self.on_change is not None:
             self.on_change()
+        self._emit(config_changed(by))
+
+    def _emit(self, event: DeviceEvent) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken subscriber must not break the device
+                log.exception("%s: event listener failed", self.profile.name)
+
+    # --- injected operational events (the lab's fault injection) -------------------------
+    def inject(self, event: DeviceEvent) -> None:
+        """Apply an injected fault or its repair and notify; RpcFault for an unknown target."""
+        p = self.profile
+        targets = {
+            "port": set(p.port_names()),
+            "fibre": set(p.port_names()),
+            "amplifier": {a.name for a in p.amplifiers},
+            "los": {c.name for c in p.optical_channels},
+        }[event.kind]
+        if event.target not in targets:
+            raise RpcFault(
+                "invalid-value",
+                f"{event.kind} {event.target!r}: expected one of {', '.join(sorted(targets))}",
+                path="/target",
+            )
+        with self._lock:
+            if event.kind in ("port", "fibre"):
+                (self.down_ports.add if event.active else self.down_ports.discard)(event.target)
+            else:
+                key = (event.kind, event.target)
+                (self.alarms.add if event.active else self.alarms.discard)(key)
+            self._emit(event)
 
     # --- validation ---------------------------------------------------------------------
     def _checked(self, config: etree._Element) -> etree._Element:
@@ -161,7 +203,7 @@ class DeviceEngine:
     def operational(self) -> etree._Element:
         """Running configuration plus operational state."""
         with self._lock:
-            return operational(self.running, self.profile)
+            return operational(self.running, self.profile, frozenset(self.down_ports))
 
     # --- edits ----------------------------------------------------------------------------
     def edit_config(
@@ -179,7 +221,7 @@ class DeviceEngine:
                 new = apply_edit(self.candidate, edit, default_operation)
             except EditError as exc:
                 raise RpcFault(exc.tag, exc.message, exc.path) from exc
-            self.candidate = self._checked(new)
+            self.candidate = self._validated = self._checked(new)
 
     def validate(self, source: str | etree._Element) -> None:
         """Validate a datastore or a ``<config>`` element."""
@@ -213,14 +255,15 @@ class DeviceEngine:
             pending = self._pending
             if pending is not None:
                 self._check_owner(pending, session, persist_id, "commit")
-            self._checked(copy.deepcopy(self.candidate))
+            if self._validated is not self.candidate:
+                self._checked(copy.deepcopy(self.candidate))
             if not confirmed:
                 if pending is not None:
                     pending.timer.cancel()
                     self._pending = None
                     self._save(None, "rollback.xml")
                     log.info("%s: confirmed commit confirmed", self.profile.name)
-                self._set_running(copy.deepcopy(self.candidate))
+                self._set_running(copy.deepcopy(self.candidate), session)
                 return
             rollback = pending.rollback if pending is not None else copy.deepcopy(self.running)
             if pending is not None:
@@ -230,7 +273,7 @@ class DeviceEngine:
             timer.daemon = True
             self._pending = _Pending(session, persist, rollback, timer, self._generation)
             self._save(rollback, "rollback.xml")
-            self._set_running(copy.deepcopy(self.candidate))
+            self._set_running(copy.deepcopy(self.candidate), session)
             timer.start()
             log.info(
                 "%s: confirmed commit by session %d, timeout %d s",

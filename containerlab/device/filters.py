@@ -1,8 +1,8 @@
 """``<get>``/``<get-config>`` filters on lxml data trees (pure).
 
 Subtree filters follow RFC 6241 section 6 (containment, selection and content-match nodes; a
-filter node without a namespace matches any namespace). XPath filters accept a practical
-subset of XPath 1.0 (see :func:`select_xpath`).
+filter node without a namespace matches any namespace). XPath filters are XPath 1.0 with the
+filter's namespace declarations (see :func:`select_xpath`).
 
 >>> data = etree.fromstring('<data><components xmlns="urn:p"><component><name>a</name>'
 ...     '<state><used-power>5</used-power></state></component><component><name>b</name>'
@@ -12,7 +12,10 @@ subset of XPath 1.0 (see :func:`select_xpath`).
 >>> out = filter_subtree(data, f)
 >>> [e.text for e in out.iter("{urn:p}name")], out.findtext(".//{urn:p}used-power")
 (['a'], '5')
->>> out = filter_xpath(data, "/components/component[name='b']")
+>>> out = filter_xpath(data, "/p:components/p:component[p:name='b']", {"p": "urn:p"})
+>>> [e.text for e in out.iter("{urn:p}name")]
+['b']
+>>> out = filter_xpath(data, "/p:components/p:component[2]/p:name", {"p": "urn:p"})
 >>> [e.text for e in out.iter("{urn:p}name")]
 ['b']
 """
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 
 from lxml import etree
 
@@ -102,85 +104,85 @@ def filter_subtree(data: etree._Element, flt: etree._Element) -> etree._Element:
     return out
 
 
-@dataclass(frozen=True)
-class _Step:
-    name: str  # local name or "*"
-    preds: tuple[tuple[str, str], ...]
-    descendant: bool
+_OPERAND_END = re.compile(r"[\w.*)\]'\"]$")
+_OPERATOR_WORDS = ("and", "or", "div", "mod")
 
 
-_STEP = re.compile(r"(//|/)([A-Za-z_*][\w.*-]*(?::[A-Za-z_][\w.-]*)?)((?:\[[^\]]*\])*)")
-_NAME = r"[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?"
-_PRED = re.compile(rf"""\s*({_NAME}(?:/{_NAME})*)\s*=\s*(?:'([^']*)'|"([^"]*)"|([^\s\]'"]+))\s*""")
+def _rooted(select: str) -> str:
+    """``select`` with every absolute location path starting below ``<data>``.
 
+    NETCONF's data tree has many top-level nodes under the conceptual root; here they are
+    the children of one ``<data>`` element, so ``/x`` becomes ``/*/x`` (and ``//x``
+    ``/*//x``). A ``/`` that follows an operand (``a/b``, ``f()/x``, ``[1]/y``) is a step.
 
-def _parse(path: str) -> list[_Step]:
-    steps, pos = [], 0
-    path = path.strip()
-    while pos < len(path):
-        m = _STEP.match(path, pos)
-        if m is None:
-            raise FilterError(f"unsupported XPath at {path[pos:]!r} in {path!r}")
-        name = m.group(2).split(":")[-1]
-        preds: list[tuple[str, str]] = []
-        for raw in re.findall(r"\[([^\]]*)\]", m.group(3)):
-            for part in re.split(r"\s+and\s+", raw):
-                pm = _PRED.fullmatch(part)
-                if pm is None:
-                    raise FilterError(f"unsupported XPath predicate [{raw}] in {path!r}")
-                value = next(v for v in pm.groups()[1:] if v is not None)
-                rel = "/".join(seg.split(":")[-1] for seg in pm.group(1).split("/"))
-                preds.append((rel, value))
-        steps.append(_Step(name, tuple(preds), m.group(1) == "//"))
-        pos = m.end()
-    if not steps:
-        raise FilterError(f"empty XPath {path!r}")
-    return steps
-
-
-def _step_ok(step: _Step, el: etree._Element) -> bool:
-    if step.name != "*" and _local(el) != step.name:
-        return False
-    for rel, value in step.preds:
-        nodes = [el]
-        for seg in rel.split("/"):
-            nodes = [c for n in nodes for c in _elements(n) if _local(c) == seg]
-        if not any((n.text or "").strip() == value for n in nodes):
-            return False
-    return True
-
-
-def select_xpath(data: etree._Element, select: str) -> list[etree._Element]:
-    """Nodes of ``data`` selected by an XPath of the supported subset.
-
-    Supported: absolute location paths of child (``/``) and descendant (``//``) steps; names
-    with or without a prefix (prefixes are ignored, names match local names); ``*``; predicates
-    ``[leaf='value']``, ``[leaf="value"]``, ``[leaf=value]``, ``[child/leaf='value']`` joined by
-    ``and`` or repeated; union
-    of paths with ``|``.
+    >>> _rooted("/a/b[c='/x'] | //d[e = /f]")
+    "/*/a/b[c='/x'] | /*//d[e = /*/f]"
     """
-    found: list[etree._Element] = []
-    for branch in select.split("|"):
-        current = [data]
-        for step in _parse(branch):
-            nxt: list[etree._Element] = []
-            for node in current:
-                pool = (
-                    [d for d in node.iterdescendants() if isinstance(d.tag, str)]
-                    if (step.descendant)
-                    else _elements(node)
-                )
-                nxt.extend(d for d in pool if _step_ok(step, d))
-            current = nxt
-        found.extend(n for n in current if n not in found)
-    return found
+    out: list[str] = []
+    i, n = 0, len(select)
+    while i < n:
+        ch = select[i]
+        if ch in "'\"":
+            j = select.find(ch, i + 1)
+            j = n - 1 if j < 0 else j
+            out.append(select[i : j + 1])
+            i = j + 1
+            continue
+        if ch == "/":
+            before = "".join(out).rstrip()
+            word = re.search(r"([\w-]+)$", before)
+            operand = bool(_OPERAND_END.search(before)) and not (
+                word and word.group(1) in _OPERATOR_WORDS
+            )
+            if not operand:
+                if select.startswith("//", i):
+                    out.append("/*//")
+                    i += 2
+                    continue
+                nxt = select[i + 1 : i + 2]
+                out.append("/*/" if nxt and (nxt.isalpha() or nxt in "_*@") else "/*")
+                i += 1
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
-def filter_xpath(data: etree._Element, select: str) -> etree._Element:
+def select_xpath(
+    data: etree._Element, select: str, namespaces: dict[str, str] | None = None
+) -> list[etree._Element]:
+    """Elements of ``data`` (a ``<data>`` root) selected by the XPath 1.0 expression ``select``.
+
+    Full XPath 1.0 (lxml/libxml2): every axis, function and predicate, positional ones
+    included. Prefixes resolve through ``namespaces`` (RFC 6241 §8.9: the declarations in
+    scope on the ``<filter>`` element); an unprefixed name matches elements in no namespace,
+    as XPath 1.0 says, i.e. nothing a YANG server serves. A selected text or attribute node
+    selects its element. The result must be a node-set.
+    """
+    ns = {k: v for k, v in (namespaces or {}).items() if k}
+    try:
+        found = data.xpath(_rooted(select), namespaces=ns)
+    except etree.XPathError as exc:
+        raise FilterError(f"XPath {select!r}: {exc}") from exc
+    if not isinstance(found, list):
+        raise FilterError(f"XPath {select!r}: expected a node-set, got {type(found).__name__}")
+    out: list[etree._Element] = []
+    for node in found:
+        el = node if isinstance(node, etree._Element) else getattr(node, "getparent", None)
+        if el is not None and not isinstance(el, etree._Element):
+            el = el()
+        if isinstance(el, etree._Element) and isinstance(el.tag, str) and el not in out:
+            out.append(el)
+    return out
+
+
+def filter_xpath(
+    data: etree._Element, select: str, namespaces: dict[str, str] | None = None
+) -> etree._Element:
     """A new root with the nodes ``select`` picks, their ancestors and the ancestors' keys."""
     out = empty_like(data)
     copies: dict[etree._Element, etree._Element] = {data: out}
-    for node in select_xpath(data, select):
+    for node in select_xpath(data, select, namespaces):
         chain = []
         cur = node.getparent()
         while cur is not None and cur not in copies:

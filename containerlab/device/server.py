@@ -19,22 +19,30 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import netconf.error as ncerror
 import paramiko
 from lxml import etree
-from netconf import base as ncbase
 from netconf import server as ncserver
 from netconf import util as ncutil
 from sshutil import server as sshserver  # type: ignore[import-untyped]
 
 from containerlab.device.engine import DeviceEngine, RpcFault
+from containerlab.device.errors import rpc_fault
+from containerlab.device.events import (
+    EVENTS_NS,
+    NCN_NS,
+    DeviceEvent,
+    notification,
+    parse_injection,
+)
 from containerlab.device.filters import FilterError, filter_subtree, filter_xpath
+from containerlab.device.sessions import DeviceSession, DeviceSocket
 from containerlab.device.yangmeta import capability_uri
 
 __all__ = ["CAPABILITIES", "DeviceMethods", "DeviceServer", "ensure_host_key"]
 
 log = logging.getLogger("fsor.device")
-NC = "urn:ietf:params:xml:ns:netconf:base:1.0"
+#: revision of yang/fsor-device-events.yang
+EVENTS_REVISION = "2026-12-03"
 
 CAPABILITIES = (
     "urn:ietf:params:netconf:capability:candidate:1.0",
@@ -44,17 +52,14 @@ CAPABILITIES = (
     "urn:ietf:params:netconf:capability:validate:1.1",
     "urn:ietf:params:netconf:capability:rollback-on-error:1.0",
     "urn:ietf:params:netconf:capability:xpath:1.0",
+    "urn:ietf:params:netconf:capability:notification:1.0",
+    "urn:ietf:params:netconf:capability:interleave:1.0",
+    f"{NCN_NS}?module=ietf-netconf-notifications&revision=2012-02-06",
+    f"{EVENTS_NS}?module=fsor-device-events&revision={EVENTS_REVISION}",
 )
-
-
-def _fault(rpc: etree._Element, fault: RpcFault) -> ncerror.RPCServerError:
-    kwargs: dict[str, Any] = {}
-    if fault.path:
-        kwargs["path"] = fault.path
-    kwargs["message"] = fault.message
-    if fault.info:
-        kwargs["info"] = fault.info
-    return ncerror.RPCServerError(rpc, fault.etype, fault.tag, **kwargs)
+#: notifications: the one stream this device has (RFC 5277 §3.2.3)
+STREAM = "NETCONF"
+NOTIFICATION_NS = "urn:ietf:params:xml:ns:netconf:notification:1.0"
 
 
 def _child(params: tuple[etree._Element, ...], name: str) -> etree._Element | None:
@@ -66,7 +71,7 @@ def _child(params: tuple[etree._Element, ...], name: str) -> etree._Element | No
 
 def _datastore_name(rpc: etree._Element, el: etree._Element | None, what: str) -> str:
     if el is None or len(el) != 1:
-        raise _fault(
+        raise rpc_fault(
             rpc,
             RpcFault(
                 "missing-element",
@@ -84,6 +89,7 @@ class DeviceMethods:
     def __init__(self, engine: DeviceEngine) -> None:
         self.engine = engine
         self._capabilities: tuple[str, ...] | None = None
+        self._prefixes: dict[str, str] | None = None
 
     def nc_append_capabilities(self, capabilities: etree._Element) -> None:
         # the served modules are fixed once the engine is loaded: list them once, not per hello
@@ -113,12 +119,12 @@ class DeviceMethods:
                 select = flt.get("select")
                 if not select:
                     raise FilterError("xpath filter without select")
-                return filter_xpath(data, select)
+                return filter_xpath(data, select, {k: v for k, v in flt.nsmap.items() if k})
             if kind == "subtree":
                 return filter_subtree(data, flt)
         except FilterError as exc:
-            raise _fault(rpc, RpcFault("invalid-value", str(exc), path="/filter")) from exc
-        raise _fault(
+            raise rpc_fault(rpc, RpcFault("invalid-value", str(exc), path="/filter")) from exc
+        raise rpc_fault(
             rpc,
             RpcFault("bad-attribute", f"filter type {kind!r}", path="/filter", etype="protocol"),
         )
@@ -133,22 +139,29 @@ class DeviceMethods:
         try:
             data = self.engine.config(name)
         except RpcFault as fault:
-            raise _fault(rpc, fault) from fault
+            raise rpc_fault(rpc, fault) from fault
         return self._filtered(rpc, data, flt)
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """namespace → prefix of every served module (for qualified error paths)."""
+        if self._prefixes is None:
+            self._prefixes = {m.namespace: m.prefix for m in self.engine.schema.served_modules()}
+        return self._prefixes
 
     def _call(self, rpc: etree._Element, fn: Any, *args: Any, **kwargs: Any) -> etree._Element:
         try:
             fn(*args, **kwargs)
         except RpcFault as fault:
             log.info("rpc-error %s", fault)
-            raise _fault(rpc, fault) from fault
+            raise rpc_fault(rpc, fault, self.engine.candidate, self.prefixes) from fault
         return etree.Element("ok")
 
     def rpc_edit_config(self, session: Any, rpc: etree._Element, *params: etree._Element) -> Any:
         target = _datastore_name(rpc, _child(params, "target"), "target")
         config = _child(params, "config")
         if config is None:
-            raise _fault(
+            raise rpc_fault(
                 rpc,
                 RpcFault(
                     "missing-element",
@@ -164,7 +177,7 @@ class DeviceMethods:
     def rpc_validate(self, session: Any, rpc: etree._Element, *params: etree._Element) -> Any:
         source = _child(params, "source")
         if source is None or len(source) != 1:
-            raise _fault(
+            raise rpc_fault(
                 rpc,
                 RpcFault(
                     "missing-element", "validate needs <source>", path="/source", etype="protocol"
@@ -184,7 +197,7 @@ class DeviceMethods:
             if timeout <= 0:
                 raise ValueError(timeout)
         except ValueError as exc:
-            raise _fault(
+            raise rpc_fault(
                 rpc,
                 RpcFault(
                     "invalid-value",
@@ -222,6 +235,48 @@ class DeviceMethods:
             return None
         return self._call(rpc, self.engine.unlock, session.session_id, target)
 
+    # --- notifications (RFC 5277) and the lab's fault injection ---------------------
+    def rpc_create_subscription(
+        self, session: Any, rpc: etree._Element, *params: etree._Element
+    ) -> Any:
+        """Subscribe ``session`` to the NETCONF stream (no replay: ``startTime`` is refused)."""
+        stream = _child(params, "stream")
+        if stream is not None and (stream.text or "").strip() != STREAM:
+            raise rpc_fault(
+                rpc,
+                RpcFault("invalid-value", f"no stream {(stream.text or '').strip()!r}", "/stream"),
+            )
+        for name in ("startTime", "stopTime"):
+            if _child(params, name) is not None:
+                raise rpc_fault(
+                    rpc,
+                    RpcFault(
+                        "operation-not-supported",
+                        f"{name}: this device keeps no replay log",
+                        f"/{name}",
+                    ),
+                )
+        if getattr(session, "subscribed", False):
+            raise rpc_fault(
+                rpc,
+                RpcFault("operation-failed", "this session already has a subscription", None),
+            )
+        session.subscription_filter = _child(params, "filter")
+        session.subscribed = True
+        return etree.Element("ok")
+
+    def rpc_inject_event(self, session: Any, rpc: etree._Element, *params: etree._Element) -> Any:
+        """The lab's fault injection: ``<inject-event><event>fibre-down</event><target>eth1``."""
+        ev, tgt = _child(params, "event"), _child(params, "target")
+        try:
+            event = parse_injection(
+                (ev.text or "").strip() if ev is not None else "",
+                (tgt.text or "").strip() if tgt is not None else "",
+            )
+        except ValueError as exc:
+            raise rpc_fault(rpc, RpcFault("invalid-value", str(exc), "/event")) from exc
+        return self._call(rpc, self.engine.inject, event)
+
 
 class _AnySession(int):
     """Compares equal to every session id: the library's unlock pre-check defers to the engine."""
@@ -233,69 +288,6 @@ class _AnySession(int):
         return True
 
     __hash__ = int.__hash__
-
-
-class _Framing(ncbase.NetconfFramingTransport):  # type: ignore[misc]
-    rbuffer: bytes
-    stream: Any
-    max_chunk: int
-
-    def _receive_10(self) -> str:
-        search = 0
-        while True:
-            eom = self.rbuffer.find(b"]]>]]>", search)
-            if eom != -1:
-                break
-            search = max(0, len(self.rbuffer) - 5)
-            buf = self.stream.recv(self.max_chunk)
-            if not buf:
-                raise ncerror.ChannelClosed(self)
-            self.rbuffer += buf
-        msg = self.rbuffer[:eom]
-        self.rbuffer = self.rbuffer[eom + 6 :]
-        return str(msg.decode("utf-8"))
-
-
-class _Session(ncserver.NetconfServerSession):  # type: ignore[misc]
-    """``NetconfServerSession`` whose transport is :class:`_Framing`.
-
-    The library's ``__init__`` opens the session (reads the hello) itself, so it is
-    reproduced here with the framing transport swapped in before the hello is read.
-    """
-
-    pkt_stream: Any
-
-    def __init__(self, channel: Any, server: Any, extra_args: Any, debug: bool) -> None:
-        self.server = server
-        self.methods = server.server_methods
-        ncbase.NetconfSession.__init__(self, channel, debug, server._allocate_session_id())
-        old = self.pkt_stream
-        self.pkt_stream = _Framing(channel, old.max_chunk, debug)
-        old.stream = None  # the new transport owns the channel
-        ncbase.NetconfSession._open_session(self, True)
-
-
-class _NoDelaySocket(sshserver.SSHServerSocket):  # type: ignore[misc]
-    """The library's per-connection SSH socket with Nagle's algorithm off (``TCP_NODELAY``).
-
-    paramiko writes each SSH packet with its own ``send``; with Nagle on, a small packet
-    sent while the previous one is unacknowledged waits for the client's delayed ACK
-    (~40 ms on Linux) whenever the client has nothing to send meanwhile: measured on
-    ~half of the connections, in password auth and the subsystem request.
-    """
-
-    def __init__(
-        self,
-        server_ctl: Any,
-        session_class: Any,
-        extra_args: Any,
-        server: Any,
-        newsocket: socket.socket,
-        addr: Any,
-        debug: bool,
-    ) -> None:
-        newsocket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().__init__(server_ctl, session_class, extra_args, server, newsocket, addr, debug)
 
 
 class DeviceServer(ncserver.NetconfSSHServer):  # type: ignore[misc]
@@ -310,16 +302,23 @@ class DeviceServer(ncserver.NetconfSSHServer):  # type: ignore[misc]
         username: str,
         password: str,
         host_key: Path,
+        delay_s: float = 0.0,
     ) -> None:
         # Deliberately not calling NetconfSSHServer.__init__: it binds every address.
+        # ``delay_s``: one-way delay of every byte this device sends and receives (a WAN).
+        self.username = username
         self.engine = engine
         self.server_methods = DeviceMethods(engine)
         self.session_id = 1
         self.session_locks_lock = threading.Lock()
         self.session_locks = {"running": 0, "candidate": 0}
         self.server_ctl = ncserver.SSHUserPassController(username=username, password=password)
-        self.server_socket_class = _NoDelaySocket
-        self.server_session_class = _Session
+        self.server_socket_class = DeviceSocket
+        self.server_session_class = DeviceSession
+        self.delay_s = delay_s
+        self._sessions: dict[int, DeviceSession] = {}
+        self._sessions_lock = threading.Lock()
+        engine.listeners.append(self._notify)
         self.extra_args = None
         self.debug = False
         self.host_key = sshserver.from_private_key_file(str(host_key))
@@ -345,6 +344,36 @@ class DeviceServer(ncserver.NetconfSSHServer):  # type: ignore[misc]
 
     def __del__(self) -> None:  # the library logs an error here; nothing to do
         pass
+
+    # --- sessions and notifications -------------------------------------------------------
+    def register_session(self, session: DeviceSession) -> None:
+        with self._sessions_lock:
+            self._sessions[session.session_id] = session
+
+    def unregister_session(self, session: DeviceSession) -> None:
+        with self._sessions_lock:
+            self._sessions.pop(session.session_id, None)
+
+    def session_by_id(self, session_id: int) -> DeviceSession | None:
+        with self._sessions_lock:
+            return self._sessions.get(session_id)
+
+    def _notify(self, event: DeviceEvent) -> None:
+        """Send ``event`` to every subscribed session (from the engine's thread)."""
+        with self._sessions_lock:
+            subscribers = [s for s in self._sessions.values() if s.subscribed]
+        if not subscribers:
+            return
+        note = notification(event, self.username)
+        text = etree.tounicode(note)
+        for s in subscribers:
+            flt = getattr(s, "subscription_filter", None)
+            if flt is not None and len(filter_subtree(note, flt)) == 0:
+                continue
+            try:
+                s.send_message(text)
+            except Exception as exc:  # a session going away: it unregisters itself
+                log.info("notification to session %s not sent: %s", s.session_id, exc)
 
     def __str__(self) -> str:
         return f"DeviceServer({self.engine.profile.name}@{self.address}:{self.port})"

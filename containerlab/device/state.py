@@ -167,8 +167,14 @@ def _state(entry: etree._Element, ns: str) -> etree._Element:
     return st if st is not None else leaf(entry, "state", ns=None)
 
 
-def operational(running: etree._Element, p: DeviceProfile) -> etree._Element:
-    """The full data tree served by ``<get>``: running configuration plus state."""
+def operational(
+    running: etree._Element, p: DeviceProfile, down_ports: frozenset[str] = frozenset()
+) -> etree._Element:
+    """The full data tree served by ``<get>``: running configuration plus state.
+
+    ``down_ports`` (injected port or fibre faults) are INACTIVE, their interface is
+    oper-status DOWN and LLDP shows no neighbour on them.
+    """
     root = copy.deepcopy(running)
     _mirror_config(root)
     lit = {c.component: c for c in lit_channels(running, p)}
@@ -201,13 +207,14 @@ def operational(running: etree._Element, p: DeviceProfile) -> etree._Element:
                 leaf(leaf(och_state, "output-power"), "instant", ch.power_dbm)
         elif name in ports:
             identity(st, "type", PLAT_TYPES, "PORT")
+            identity(st, "oper-status", PLAT_TYPES, "INACTIVE" if name in down_ports else "ACTIVE")
         elif name in amps:
             identity(st, "type", PLAT_TYPES, "LINECARD")
             leaf(st, "description", "optical amplifier")
             leaf(st, "used-power", round(p.power.per_amplifier_w if amp_enabled.get(name) else 0))
             leaf(st, "allocated-power", round(p.power.per_amplifier_w))
-    _interfaces_state(root)
-    _lldp_state(root, p)
+    _interfaces_state(root, down_ports)
+    _lldp_state(root, p, down_ports)
     _monitors_state(root, occupancy(running, p))
     if p.kind == "transponder":
         _modes_state(root, p)
@@ -225,16 +232,17 @@ def _amp_enabled(running: etree._Element) -> dict[str, bool]:
     return out
 
 
-def _interfaces_state(root: etree._Element) -> None:
+def _interfaces_state(root: etree._Element, down_ports: frozenset[str]) -> None:
     ifs = root.find(q(IF, "interfaces"))
     for itf in [] if ifs is None else ifs.findall(q(IF, "interface")):
         st = _state(itf, IF)
         up = text_at(itf, (IF, "config"), (IF, "enabled")) != "false"
         leaf(st, "admin-status", "UP" if up else "DOWN")
-        leaf(st, "oper-status", "UP" if up else "DOWN")
+        lit = up and (text_at(itf, (IF, "name")) or "") not in down_ports
+        leaf(st, "oper-status", "UP" if lit else "DOWN")
 
 
-def _lldp_state(root: etree._Element, p: DeviceProfile) -> None:
+def _lldp_state(root: etree._Element, p: DeviceProfile, down_ports: frozenset[str]) -> None:
     lldp = root.find(q(LLDP, "lldp"))
     if lldp is None:
         return
@@ -242,7 +250,7 @@ def _lldp_state(root: etree._Element, p: DeviceProfile) -> None:
     ifs = lldp.find(q(LLDP, "interfaces"))
     for itf in [] if ifs is None else ifs.findall(q(LLDP, "interface")):
         port = by_port.get(text_at(itf, (LLDP, "name")) or "")
-        if port is None or not port.neighbor_device:
+        if port is None or not port.neighbor_device or port.name in down_ports:
             continue
         nb = leaf(leaf(itf, "neighbors"), "neighbor")
         leaf(nb, "id", "1")

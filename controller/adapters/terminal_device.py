@@ -4,8 +4,10 @@ The optical channel is an augment of ``/components/component`` (openconfig-platf
 Frequencies are MHz on the wire (``oc-opt-types:frequency-type``).
 
 >>> och = OpticalChannel("och-1", 193_100_000, 0.0, 1, "line-1")
->>> doc = edit_config([och], free=["och-2"])
->>> "<frequency>193100000</frequency>" in doc and 'operation="remove"' in doc
+>>> doc = edit_config([och], free=[OpticalChannel("och-2", 193_200_000, 1.0, None, None)])
+>>> "<frequency>193100000</frequency>" in doc
+True
+>>> '<frequency nc:operation="remove">193200000</frequency>' in doc  # a typed value, as YANG wants
 True
 >>> parse_optical_channels("t1", doc.replace("nc:config", "data"))[0] == och
 True
@@ -120,9 +122,14 @@ def _component(name: str) -> tuple[etree._Element, etree._Element]:
 
 
 def edit_fragments(
-    set_channels: Sequence[OpticalChannel], free: Iterable[str] = ()
+    set_channels: Sequence[OpticalChannel], free: Iterable[OpticalChannel] = ()
 ) -> list[etree._Element]:
-    """``<components>`` fragments: merge the given channels' leaves, remove freed channels'."""
+    """``<components>`` fragments: merge the given channels' leaves, remove freed channels'.
+
+    A freed channel's leaves are removed with ``nc:operation="remove"`` and carry their
+    current value: an empty ``<frequency/>`` does not fit its ``uint64`` type (yanglint,
+    strict servers), a valued one does and names what is removed.
+    """
     out = []
     for och in set_channels:
         comps, comp = _component(och.component)
@@ -137,16 +144,24 @@ def edit_fragments(
         if och.line_port is not None:
             sub(cfg, f"{_T}line-port", och.line_port)
         out.append(comps)
-    for name in free:
-        comps, comp = _component(name)
+    for och in free:
+        comps, comp = _component(och.component)
         oc = child_ns(comp, f"{_T}optical-channel", NS)
         cfg = sub(oc, f"{_T}config")
-        for leaf in ("frequency", "target-output-power", "operational-mode"):
-            sub(cfg, f"{_T}{leaf}").set(f"{{{NC_NS}}}operation", "remove")
+        values = (
+            ("frequency", och.frequency_mhz),
+            ("target-output-power", och.target_output_power_dbm),
+            ("operational-mode", och.operational_mode),
+        )
+        for leaf, value in values:
+            if value is not None:
+                sub(cfg, f"{_T}{leaf}", value).set(f"{{{NC_NS}}}operation", "remove")
         out.append(comps)
     return out
 
 
-def edit_config(set_channels: Sequence[OpticalChannel], free: Iterable[str] = ()) -> str:
+def edit_config(
+    set_channels: Sequence[OpticalChannel], free: Iterable[OpticalChannel] = ()
+) -> str:
     """A whole ``<config>`` document for :func:`edit_fragments`."""
     return config_document(edit_fragments(set_channels, free))

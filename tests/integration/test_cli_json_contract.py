@@ -39,6 +39,17 @@ OFFLINE: list[tuple[list[str], str]] = [
     (["topology", "show", "gnpy:coronet-global", "--json"], "nodes"),
     (["lab", "status", str(ORCA), "--json", "--name", "fsor-contract-not-up"], "nodes"),
     (["lab", "generate", "orca", "-o", "{tmp}", "--json"], "devices"),
+    (["experiment", "orca", "--out", "{tmp}", "--json"], "hours"),
+    (["experiment", "year", "--days", "1", "--time-limit", "10", "--out", "{tmp}", "--json"],
+     "totals"),
+    (["region", "--json", "--max-signals", "2"], "alpha"),
+    (["region", "--json", "--caps", str(REPO / "docs" / "examples" / "region-caps.yaml"),
+      "--max-signals", "0", "--x", "power:dc-fra=0.004:0.04:2", "--y", "scale=20:200:2",
+      "--backend", "processes", "--workers", "2", "--results", "{tmp}/cells.jsonl"], "grid"),
+    *[
+        (["validate", str(REPO / "examples" / f), "--json"], "valid")
+        for f in ("plan.json", "devices.yaml", "workloads.yaml", "caps.yaml", "lab.clab.yml")
+    ],
 ]
 
 LAB = ["--lab", "{file}", "--lab-instance", "{instance}"]
@@ -48,6 +59,9 @@ ON_LAB: list[tuple[list[str], str]] = [
     (["discover", *LAB, "--json"], "devices"),
     (["apply", "{plan}", *LAB, "--dry-run", "--json"], "dry_run"),
     (["lab", "status", "{file}", "--name", "{instance}", "--json"], "nodes"),
+    # an already-up port told to come up: the RPC and the report, no change to the lab
+    (["lab", "inject", "{file}", "--name", "{instance}", "roadm-fra", "port-up", "eth1", "--json"],
+     "injected"),
 ]
 
 #: covered elsewhere with the same one-document check (command path -> where)
@@ -55,6 +69,8 @@ ELSEWHERE = {
     ("demo",): "tests/integration/test_provision_demo.py",
     ("lab", "up"): "tests/integration/test_lab_runner.py (the fixtures bring labs up)",
     ("lab", "down"): "tests/integration/test_lab_runner.py",
+    ("history",): "tests/integration/test_safe_apply.py (after a real apply)",
+    ("rollback",): "tests/integration/test_safe_apply.py (after a real apply)",
 }
 
 PLAN = {

@@ -80,7 +80,9 @@ def test_abrupt_client_and_clean_stop() -> None:
         chan.close()  # gone before sending a hello
         transport.close()
         with nc_connect(dev) as m:  # the device still serves
-            assert m.get(filter=("xpath", "/lldp/state")).data_xml
+            assert m.get(
+                filter=("xpath", ({"l": "http://openconfig.net/yang/lldp"}, "/l:lldp/l:state"))
+            ).data_xml
         pid, proc = dev.pid, dev.process
     assert proc.returncode == 0
     assert not alive(pid)

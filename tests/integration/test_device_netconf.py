@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -79,8 +80,8 @@ def xml(reply: Any) -> etree._Element:
 
 
 def used_power(m: Any, component: str) -> int:
-    sel = f"/components/component[name='{component}']/state/used-power"
-    values = xp(xml(m.get(filter=("xpath", sel))), "//p:used-power/text()")
+    sel = f"/p:components/p:component[p:name='{component}']/p:state/p:used-power"
+    values = xp(xml(m.get(filter=("xpath", (NS, sel)))), "//p:used-power/text()")
     return int(values[0])
 
 
@@ -120,12 +121,26 @@ def test_get_state_subtree_and_xpath(transponder: DeviceHandle) -> None:
         assert names == ["tp-fra-1"]
         assert xp(data, "//p:state/p:type/text()") == ["oc-platform-types:CHASSIS"]
         assert int(xp(data, "//p:state/p:used-power/text()")[0]) == 120
-        nb = xml(m.get(filter=("xpath", "/lldp/interfaces/interface[name='line-1']/neighbors")))
+        nb = xml(
+            m.get(
+                filter=(
+                    "xpath",
+                    (NS, "/l:lldp/l:interfaces/l:interface[l:name='line-1']/l:neighbors"),
+                )
+            )
+        )
         assert xp(nb, "//l:neighbor/l:state/l:system-name/text()") == ["roadm-fra"]
         assert xp(nb, "//l:neighbor/l:state/l:port-id/text()") == ["add-1"]
-        sysname = xml(m.get(filter=("xpath", "/oc-lldp:lldp/oc-lldp:state/oc-lldp:system-name")))
+        sysname = xml(
+            m.get(
+                filter=(
+                    "xpath",
+                    ({"oc-lldp": LLDP}, "/oc-lldp:lldp/oc-lldp:state/oc-lldp:system-name"),
+                )
+            )
+        )
         assert xp(sysname, "//l:system-name/text()") == ["tp-fra-1"]
-        modes = xml(m.get(filter=("xpath", "/terminal-device/operational-modes/mode")))
+        modes = xml(m.get(filter=("xpath", (NS, "/t:terminal-device/t:operational-modes/t:mode"))))
         assert xp(modes, "//t:mode/t:mode-id/text()") == ["1", "2", "3"]
 
 
@@ -138,7 +153,11 @@ def test_commit_lights_channel_power_and_occupancy(transponder: DeviceHandle) ->
         m.commit()
         assert och_config(m, "running")["frequency"] == "193100000"
         assert used_power(m, "och-1") == 55  # mode 2 draws 55 W
-        mon = xml(m.get(filter=("xpath", "/channel-monitors/channel-monitor[name='line-1']")))
+        mon = xml(
+            m.get(
+                filter=("xpath", (NS, "/cm:channel-monitors/cm:channel-monitor[cm:name='line-1']"))
+            )
+        )
         lows = xp(mon, "//cm:channel/cm:state/cm:lower-frequency/text()")
         highs = xp(mon, "//cm:channel/cm:state/cm:upper-frequency/text()")
         assert (lows, highs) == (["193075000"], ["193125000"])
@@ -277,7 +296,10 @@ def test_invalid_edit_rejected_with_path(
         with pytest.raises(RPCError) as err:
             m.edit_config(target="candidate", config=edit)
         assert err.value.tag == tag
-        assert err.value.path.strip() == path
+        got = err.value.path.strip()  # namespace-qualified, prefixes declared on error-path
+        assert got.startswith("/nc:rpc/nc:edit-config/nc:config/oc-platform:components/")
+        assert re.sub(r"[\w-]+:(?=[\w-])", "", got) == "/rpc/edit-config/config" + path
+        assert f"bad-element>{path.rsplit('/', 1)[1]}</" in (err.value.info or "")
         assert words in err.value.message
         assert etree.tostring(xml(m.get_config(source="candidate")), method="c14n") == before
 
@@ -339,13 +361,25 @@ def test_roadm_media_channel_occupancy_and_power() -> None:
         for port in ("add-1", "line-tok"):
             mon = xml(
                 m.get(
-                    filter=("xpath", f"/channel-monitors/channel-monitor[name='{port}']/channels")
+                    filter=(
+                        "xpath",
+                        (
+                            NS,
+                            f"/cm:channel-monitors/cm:channel-monitor[cm:name='{port}']/cm:channels",
+                        ),
+                    )
                 )
             )
             assert xp(mon, "//cm:channel/cm:lower-frequency/text()") == ["193075000"]
-        idle = xml(m.get(filter=("xpath", "/channel-monitors/channel-monitor[name='add-2']")))
+        idle = xml(
+            m.get(
+                filter=("xpath", (NS, "/cm:channel-monitors/cm:channel-monitor[cm:name='add-2']"))
+            )
+        )
         assert not xp(idle, "//cm:channel")
-        state = xml(m.get(filter=("xpath", "/wavelength-router/media-channels/channel/state")))
+        state = xml(
+            m.get(filter=("xpath", (NS, "/w:wavelength-router/w:media-channels/w:channel/w:state")))
+        )
         assert xp(state, "//w:state/w:name/text()") == ["fsor-lp1"]
         with pytest.raises(RPCError) as err:
             m.edit_config(

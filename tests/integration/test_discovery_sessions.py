@@ -17,7 +17,13 @@ import pytest
 from containerlab.device.testing import DeviceHandle, example_startup, running_device
 from controller.discovery import discover
 from controller.seed import DeviceSeed, Seed
-from controller.session import Credentials, Endpoint, KnownHosts, SessionOptions, SessionPool
+from controller.session import (
+    Credentials,
+    Endpoint,
+    KnownHosts,
+    SessionOptions,
+    _connect_socket,
+)
 
 pytestmark = [pytest.mark.integration]
 
@@ -41,15 +47,13 @@ def fingerprint(key: paramiko.PKey) -> str:
     return ":".join(h[i : i + 2] for i in range(0, len(h), 2))
 
 
-def test_pool_sessions_have_nagle_off(device: DeviceHandle) -> None:
-    async def go() -> int:
-        opts = SessionOptions(insecure_hostkeys=True)
-        async with SessionPool([endpoint(device)], opts) as pool:
-            m = await pool.session(device.name)
-            sock = m._session._transport.sock
-            return int(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-
-    assert asyncio.run(go()) != 0
+def test_pool_sockets_have_nagle_off(device: DeviceHandle) -> None:
+    # the socket the pool hands to ncclient's public ``sock=`` argument
+    sock = _connect_socket(device.host, device.port, 5.0)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        sock.close()
 
 
 def test_hashed_entry_accepted_and_revoked_refused(device: DeviceHandle, tmp_path: Path) -> None:

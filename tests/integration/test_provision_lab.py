@@ -251,5 +251,7 @@ def test_apply_cli_dry_run_then_apply_then_idempotent(
     assert dry["dry_run"] is True and dry["changed"] == ["r0", "r1", "tp-r0-1", "tp-r1-1"]
     assert run()["changed"] == dry["changed"]
     assert run()["changed"] == []
-    f.write_text(json.dumps({"lightpaths": []}))
-    assert run()["changed"] == dry["changed"]  # removal touches the same devices
+    f.write_text(json.dumps({"status": "optimal", "lightpaths": []}))
+    refused = subprocess.run(base, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "--allow-removals 1" in refused.stderr
+    assert run("--allow-removals", "1")["changed"] == dry["changed"]  # same devices

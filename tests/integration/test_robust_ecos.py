@@ -9,12 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from optimizer.caps import Caps, ZoneCap
-from optimizer.fsor_region import max_scale
-from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.program import Planner
-from optimizer.robust import (
+from optimizer.analysis.fsor_region import max_scale
+from optimizer.analysis.robust import (
     cap_confidence,
     estimate_rho,
     estimate_sigma,
@@ -24,9 +20,13 @@ from optimizer.robust import (
     robust_plan,
     robust_region,
 )
-from optimizer.signal_grid import GRID_2023_DIR, load_electricity_maps
-from optimizer.signals import default_signals
-from optimizer.workloads import default_workloads, synthetic_workloads
+from optimizer.inputs import make_instance
+from optimizer.inputs.caps import Caps, ZoneCap
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signal_grid import GRID_2023_DIR, load_electricity_maps
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workloads import default_workloads, synthetic_workloads
+from optimizer.solve.program import Planner
 from topology.io import default_inventory
 
 GRID = GRID_2023_DIR

@@ -59,8 +59,8 @@ def test_a_clone_without_shared_beside_it_runs_the_data_tests(tmp_path: Path) ->
         "tests/unit/test_signals.py",
         "tests/unit/test_workloads.py",
         "tests/integration/test_robust_ecos.py",
-        "optimizer/signal_grid.py",
-        "optimizer/water.py",
+        "optimizer/inputs/signal_grid.py",
+        "optimizer/inputs/water.py",
     ]
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests],

@@ -1,15 +1,14 @@
 """What keeps the southbound fast, checked on a real emulator device (in-process server).
 
 No timing assertions (speed is shown by ``bench/southbound.py``): these check the mechanisms —
-the device's SSH sockets have Nagle off, a pool session writes its messages itself and its
-reader thread sleeps while idle, and host keys come from the pool's known_hosts file alone.
+the device's SSH sockets have Nagle off, a pool session is ncclient's own ``Manager`` (public
+API), and host keys come from the pool's known_hosts file alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -49,14 +48,6 @@ def endpoint(srv: DeviceServer) -> Endpoint:
     return Endpoint("amp", "127.0.0.1", srv.port, Credentials("admin", "admin"))
 
 
-def voluntary_switches(native_id: int) -> int:
-    """How often thread ``native_id`` of this process has gone to sleep so far."""
-    for line in Path(f"/proc/self/task/{native_id}/status").read_text().splitlines():
-        if line.startswith("voluntary_ctxt_switches:"):
-            return int(line.split()[1])
-    raise AssertionError("no voluntary_ctxt_switches line")
-
-
 def test_device_ssh_connections_have_nagle_off(server: DeviceServer) -> None:
     async def go() -> list[int]:
         async with SessionPool([endpoint(server)], SessionOptions(insecure_hostkeys=True)) as pool:
@@ -71,24 +62,20 @@ def test_device_ssh_connections_have_nagle_off(server: DeviceServer) -> None:
     assert flags and all(flags), flags
 
 
-def test_pool_session_writes_itself_and_reader_sleeps_while_idle(server: DeviceServer) -> None:
-    async def go() -> tuple[int, int, bool, str]:
+def test_pool_session_is_a_plain_ncclient_manager_and_reconnects(server: DeviceServer) -> None:
+    async def go() -> tuple[str, str, bool]:
         async with SessionPool([endpoint(server)], SessionOptions(insecure_hostkeys=True)) as pool:
             first = await pool.get("amp", lldp.get_filter())
             m: Any = await pool.session("amp")
-            reader = m._session  # the session object is its reader thread
-            time.sleep(0.2)  # let the reader finish handing over the reply and block again
-            before = voluntary_switches(reader.native_id)
-            time.sleep(0.3)  # idle: ncclient's own loop would wake every TICK (~60 times here)
-            after = voluntary_switches(reader.native_id)
-            again = await pool.get("amp", lldp.get_filter())
+            kind = type(m).__module__ + "." + type(m).__name__
+            await pool.disconnect("amp")
+            again = await pool.get("amp", lldp.get_filter())  # reopens on next use
             same = lldp.parse_lldp("amp", again) == lldp.parse_lldp("amp", first)
-            return before, after, reader._q.empty(), again if same else ""
+            return kind, again, same
 
-    before, after, queue_empty, again = asyncio.run(go())
-    assert after - before <= 2, f"idle reader woke {after - before} times"
-    assert queue_empty  # nothing went through ncclient's send queue (hello included)
-    assert lldp.parse_lldp("amp", again).system_name  # the session still works after idling
+    kind, again, same = asyncio.run(go())
+    assert kind == "ncclient.manager.Manager"
+    assert same and lldp.parse_lldp("amp", again).system_name
 
 
 def test_host_keys_only_from_the_pools_known_hosts(

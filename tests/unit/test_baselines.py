@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from optimizer.accounting import account, lost_work
 from optimizer.baselines import (
     BASELINES,
     co2_only,
@@ -17,13 +16,14 @@ from optimizer.baselines import (
     sequential,
     zone_burdens,
 )
-from optimizer.caps import Caps, Weights, caps_from_dict
-from optimizer.formulation import min_transfer_kwh
 from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.plan import Plan
-from optimizer.signals import build_signals, default_signals, slots_from
-from optimizer.workloads import Workload, default_workloads
+from optimizer.inputs.caps import Caps, Weights, caps_from_dict
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signals import build_signals, default_signals, slots_from
+from optimizer.inputs.workloads import Workload, default_workloads
+from optimizer.model.accounting import account, lost_work
+from optimizer.model.formulation import min_transfer_kwh
+from optimizer.model.plan import Plan
 from topology.errors import InputError
 from topology.io import default_inventory
 from topology.model import ChannelGrid, Fibre, Inventory, Roadm, Site
@@ -245,7 +245,7 @@ def test_sequential_repair_places_blocked_transfers_again_first_fit() -> None:
 
 
 def test_repair_blocked_places_a_plans_blocked_transfers_around_the_rest() -> None:
-    from optimizer.baselines import repair_blocked
+    from optimizer.solve.repair import repair_blocked
 
     inst = _line_instance(n=3, deadline=2)
     plain = sequential(inst, time_limit=20.0)

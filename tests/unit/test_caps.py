@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.caps import (
+from optimizer.inputs.caps import (
     DEFAULT_WEIGHTS,
     Caps,
     Scales,
@@ -21,7 +21,7 @@ from optimizer.caps import (
     parse_quantity,
     with_site_caps,
 )
-from optimizer.signals import default_signals
+from optimizer.inputs.signals import default_signals
 from topology.errors import InputError
 
 

@@ -10,26 +10,54 @@ import yaml
 
 from containerlab.clab import load
 from containerlab.device.profile import load_startup
-from containerlab.generate import lab_from_inventory, write_lab
+from containerlab.generate import ORCA_NETCONFD_ROADMS, lab_from_inventory, orca_lab, write_lab
 from controller.cli import main
+from topology.errors import InputError
 from topology.io import default_inventory, load_named, load_network
 
 LABS = Path(__file__).resolve().parents[2] / "containerlab"
 
 
 def test_committed_orca_lab_is_regenerated_identically(tmp_path: Path) -> None:
-    gen = lab_from_inventory(default_inventory(), "orca", mgmt_subnet="172.30.10.0/24")
-    path = write_lab(gen, tmp_path)
+    path = write_lab(orca_lab(), tmp_path)
     assert path.read_text() == (LABS / "orca.clab.yml").read_text()
     for f in sorted((tmp_path / "orca").iterdir()):
         assert f.read_text() == (LABS / "orca" / f.name).read_text(), f.name
+    assert sorted(f.name for f in (tmp_path / "orca").iterdir()) == sorted(
+        f.name for f in (LABS / "orca").iterdir() if f.suffix in (".yaml", ".xml", ".json")
+    )
+
+
+def test_fsor_lab_generate_orca_reproduces_the_committed_lab(tmp_path: Path) -> None:
+    assert main(["lab", "generate", "orca", "-o", str(tmp_path), "--json"]) == 0
+    assert (tmp_path / "orca.clab.yml").read_text() == (LABS / "orca.clab.yml").read_text()
+    for f in sorted((tmp_path / "orca").iterdir()):
+        assert f.read_text() == (LABS / "orca" / f.name).read_text(), f.name
+
+
+def test_orca_has_netconfd_roadms_in_the_lightpath_path() -> None:
+    lab = load(LABS / "orca.clab.yml")
+    by_name = {n.name: n for n in lab.nodes}
+    for r in ORCA_NETCONFD_ROADMS:
+        node = by_name[r]
+        assert node.kind == "netconfd" and node.role == "conformance", node
+        assert node.labels["fsor.id"] == r
+    # every fibre leaving Frankfurt (a data centre) ends on a netconfd ROADM
+    sites = yaml.safe_load((LABS / "orca" / "sites.yaml").read_text())
+    fra = [f for f in sites["fibres"] if "roadm-fra" in (f["a"], f["b"])]
+    assert fra and all({f["a"], f["b"]} & set(ORCA_NETCONFD_ROADMS) for f in fra)
+
+
+def test_unknown_netconfd_roadm_is_refused() -> None:
+    with pytest.raises(InputError, match="netconfd_roadms"):
+        lab_from_inventory(default_inventory(), "x", netconfd_roadms=("roadm-xyz",))
 
 
 def test_orca_lab_structure() -> None:
     lab = load(LABS / "orca.clab.yml")
     roles = [n.role for n in lab.nodes]
-    assert roles.count("roadm") == 9 and roles.count("transponder") == 6
-    assert roles.count("amplifier") == 13 and roles.count("conformance") == 1
+    assert roles.count("roadm") == 7 and roles.count("transponder") == 6
+    assert roles.count("amplifier") == 13 and roles.count("conformance") == 2
     sites = yaml.safe_load((LABS / "orca" / "sites.yaml").read_text())
     regions = {s["id"]: s["region"] for s in sites["sites"]}
     assert regions == {"dc-fra": "DE", "dc-tyo": "JP", "dc-sjc": "CA"}

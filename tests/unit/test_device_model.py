@@ -137,14 +137,21 @@ def test_subtree_and_xpath_filters(tp: DeviceProfile) -> None:
     assert len(filter_subtree(data, etree.fromstring("<filter/>"))) == 0
     out = filter_xpath(
         data,
-        "/components/component[name='och-1' and config/name='och-1']/state"
-        " | /components/component[name='line-2']/config",
+        "/p:components/p:component[p:name='och-1' and p:config/p:name='och-1']/p:state"
+        " | /p:components/p:component[p:name='line-2']/p:config",
+        NS,
     )
-    assert xp(out, "//p:component/p:name/text()") == ["och-1", "line-2"]
-    out = filter_xpath(data, "//p:used-power")
+    assert sorted(xp(out, "//p:component/p:name/text()")) == ["line-2", "och-1"]
+    out = filter_xpath(data, "//p:used-power", NS)
     assert len(xp(out, "//p:used-power")) == 3  # chassis + two optical channels
-    with pytest.raises(FilterError):
-        filter_xpath(data, "count(/components)")
+    first = filter_xpath(data, "/p:components/p:component[1]/p:name", NS)  # positional
+    assert xp(first, "//p:component/p:name/text()") == xp(data, "//p:component[1]/p:name/text()")
+    # XPath 1.0: an unprefixed name is in no namespace, so it matches nothing served here
+    assert len(filter_xpath(data, "/components/component", NS)) == 0
+    with pytest.raises(FilterError, match="node-set"):
+        filter_xpath(data, "count(/p:components)", NS)
+    with pytest.raises(FilterError, match="XPath"):
+        filter_xpath(data, "/x:components", NS)  # undeclared prefix
 
 
 def test_device_checks(tp: DeviceProfile, roadm: DeviceProfile) -> None:

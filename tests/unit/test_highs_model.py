@@ -6,7 +6,7 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from optimizer.highs_model import load
+from optimizer.solve.highs_model import load
 
 
 def knapsack() -> tuple[cp.Problem, cp.Variable, cp.Variable, cp.Parameter]:

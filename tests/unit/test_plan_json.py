@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from optimizer.plan import CapUse, Lightpath, Placement, Plan, Relaxation, Timings
+from optimizer.model.plan import CapUse, Lightpath, Placement, Plan, Relaxation, Timings
 
 T0 = datetime(2025, 7, 1, 3, tzinfo=UTC)
 

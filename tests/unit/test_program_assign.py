@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optimizer.assign import Request, assign_slot
+from optimizer.solve.assign import Request, assign_slot
 
 
 def test_continuity_and_no_reuse() -> None:

@@ -9,15 +9,16 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from optimizer.accounting import lost_work
 from optimizer.baselines import sequential
-from optimizer.caps import Caps, ZoneCap
 from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.plan import Plan, Relaxation, Timings
-from optimizer.program import Planner, _solve
-from optimizer.signal_series import Signals, build_signals, slots_from
-from optimizer.workloads import Workload
+from optimizer.inputs.caps import Caps, ZoneCap
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signal_series import Signals, build_signals, slots_from
+from optimizer.inputs.workloads import Workload
+from optimizer.model.accounting import lost_work
+from optimizer.model.plan import Plan, Relaxation, Timings
+from optimizer.solve.program import Planner
+from optimizer.solve.run import solve_form as _solve
 from topology.model import ChannelGrid, Fibre, Inventory, Roadm, Site
 
 T0 = datetime(2025, 7, 1, tzinfo=UTC)
@@ -141,7 +142,7 @@ def test_the_gap_counts_unserved_work_when_one_workload_cannot_fit() -> None:
 
 
 def test_a_workload_left_out_is_explained() -> None:
-    from optimizer.unserved import why_unserved
+    from optimizer.solve.unserved import why_unserved
 
     caps = Caps(site_power_kw={"dcA": 15.0, "dcC": 15.0})
     inst = make_instance(
@@ -216,7 +217,7 @@ def warm_case() -> tuple[Instance, Plan]:
 def test_mip_start_sets_every_variable_and_highs_keeps_it() -> None:
     inst, seq = warm_case()
     planner = Planner(inst)
-    w = planner._warm(inst, seq)
+    w = planner.warm.start(inst, seq)
     assert w is not None and w.name == "sequential"
     # every variable of the compiled problem has a start value, and they meet every constraint
     assert {v.id for v in planner.form.problem.variables()} == set(w.values)
@@ -235,11 +236,11 @@ def test_warm_start_plan_as_the_answer_is_reaccounted_with_an_honest_gap() -> No
     inst, seq = warm_case()
     assert seq.objective is not None
     planner = Planner(inst)
-    w = planner._warm(inst, seq)
+    w = planner.warm.start(inst, seq)
     assert w is not None
     raw = _solve(planner.form, 5.0, 0.0, 1, None)  # HiGHS's own dual bound, no start
     assert raw.bound is not None
-    plan = planner._from_warm(inst, w, raw.bound, 0.01, None, Timings(), "test")
+    plan = planner.warm.from_warm(inst, w, raw.bound, 0.01, None, Timings(), "test")
     assert plan.planner == "joint" and "sequential warm start" in plan.message
     assert plan.objective == pytest.approx(seq.objective, rel=1e-9)
     assert plan.placements == seq.placements and plan.lightpaths == seq.lightpaths
@@ -248,16 +249,16 @@ def test_warm_start_plan_as_the_answer_is_reaccounted_with_an_honest_gap() -> No
     assert plan.gap == pytest.approx(max(plan.objective - raw.bound, 0.0) / plan.objective)
     assert plan.status == ("optimal" if plan.gap <= 0.01 else "feasible")
     # no bound: no gap claimed
-    assert planner._from_warm(inst, w, None, 0.01, None, Timings(), "x").gap is None
+    assert planner.warm.from_warm(inst, w, None, 0.01, None, Timings(), "x").gap is None
     # a start that breaks the model is not used: a workload missing, or a cap it exceeds
-    assert planner._warm(inst, replace(seq, placements=seq.placements[1:])) is None
+    assert planner.warm.start(inst, replace(seq, placements=seq.placements[1:])) is None
     tight = replace(inst, caps=replace(inst.caps, power_kw={"dcA": 1.0, "dcC": 1.0}))
-    assert Planner(tight)._warm(tight, seq) is None
+    assert Planner(tight).warm.start(tight, seq) is None
 
 
 def test_relax_fix_start_is_feasible_between_lp_bound_and_first_fit() -> None:
     from optimizer.baselines import first_fit
-    from optimizer.relax_fix import relax_fix
+    from optimizer.solve.relax_fix import relax_fix
 
     # 2 channels on b-c and 25 kW per site-slot: JP is cleanest but cannot take everything
     caps = Caps(site_power_kw={"dcA": 25.0, "dcC": 25.0})
@@ -272,7 +273,7 @@ def test_relax_fix_start_is_feasible_between_lp_bound_and_first_fit() -> None:
     lp = planner.lp_bound()
     rf = relax_fix(planner, inst, time_limit=20)
     assert rf is not None and rf.objective is not None and lp is not None
-    assert planner._values(inst, rf) is not None  # complete and meets every constraint
+    assert planner.warm.values(inst, rf) is not None  # complete and meets every constraint
     channels_ok(rf)
     ff = first_fit(inst)
     assert ff.objective is not None

@@ -14,13 +14,13 @@ import pytest
 
 from bench.plan import cap_change, prepare
 from bench.plan import instance as bench_instance
-from optimizer.accounting import account, burden_factor, burden_unit
-from optimizer.caps import Caps, ZoneCap
 from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.program import Planner
-from optimizer.signal_series import build_signals, slots_from
-from optimizer.workloads import Workload
+from optimizer.inputs.caps import Caps, ZoneCap
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signal_series import build_signals, slots_from
+from optimizer.inputs.workloads import Workload
+from optimizer.model.accounting import account, burden_factor, burden_unit
+from optimizer.solve.program import Planner
 from tests.unit.test_program_core import T0, line_network
 
 

@@ -7,12 +7,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from optimizer.caps import Caps
-from optimizer.highs_model import load
 from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.lns import search
-from optimizer.program import Planner
+from optimizer.inputs.caps import Caps
+from optimizer.inputs.instance import Instance
+from optimizer.solve.highs_model import load
+from optimizer.solve.lns import search
+from optimizer.solve.program import Planner
 from tests.unit.test_program_core import channels_ok, jobs, line_network, signals
 
 
@@ -87,8 +87,8 @@ def test_infeasible_caps_are_reported_as_infeasible_by_the_lns_path() -> None:
 
 
 def test_zone_cap_needs_its_signal_only_at_the_sites_it_caps() -> None:
-    from optimizer.caps import BURDEN_UNITS, ZoneCap
-    from optimizer.signal_series import build_signals, slots_from
+    from optimizer.inputs.caps import BURDEN_UNITS, ZoneCap
+    from optimizer.inputs.signal_series import build_signals, slots_from
     from tests.unit.test_program_core import T0
     from topology.errors import InputError
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.accounting import burden_factor
 from optimizer.inputs import make_instance
-from optimizer.instance import Instance
-from optimizer.program import Planner
-from optimizer.signals import default_signals
-from optimizer.workloads import default_workloads
+from optimizer.inputs.instance import Instance
+from optimizer.inputs.signals import default_signals
+from optimizer.inputs.workloads import default_workloads
+from optimizer.model.accounting import burden_factor
+from optimizer.solve.program import Planner
 from topology.io import default_inventory
 
 

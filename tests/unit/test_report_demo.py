@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.report import BINDING, burden_totals, cap_rows, report_text, write_figure
-from optimizer.plan import CapUse, Placement, Plan, Relaxation, SiteSlotBurden, Unassigned
+from optimizer.model.plan import CapUse, Placement, Plan, Relaxation, SiteSlotBurden, Unassigned
 
 T0 = datetime(2025, 7, 1, tzinfo=UTC)
 

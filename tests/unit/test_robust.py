@@ -1,4 +1,4 @@
-"""Pure parts of optimizer.robust: σ estimate, SOC margin arithmetic, cap confidence by hand."""
+"""Pure parts of optimizer.analysis.robust: σ estimate, SOC margin, cap confidence by hand."""
 
 from __future__ import annotations
 
@@ -8,11 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from optimizer.accounting import account
-from optimizer.instance import CapSpec, Instance, SiteSpec, Weights
-from optimizer.network import NetworkData
-from optimizer.plan import Plan, SiteSlotBurden
-from optimizer.robust import (
+from optimizer.analysis.robust import (
     cap_confidence,
     estimate_rho,
     estimate_sigma,
@@ -24,6 +20,10 @@ from optimizer.robust import (
     soc_margin,
     uncertain_rows,
 )
+from optimizer.inputs.instance import CapSpec, Instance, SiteSpec, Weights
+from optimizer.inputs.network import NetworkData
+from optimizer.model.accounting import account
+from optimizer.model.plan import Plan, SiteSlotBurden
 from topology.errors import InputError
 
 T0 = datetime(2025, 7, 1, tzinfo=UTC)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimizer.signal_grid import GRID_2023_DIR
-from optimizer.signals import (
+from optimizer.inputs.signal_grid import GRID_2023_DIR
+from optimizer.inputs.signals import (
     DIMENSIONS,
     ZONES,
     Signals,

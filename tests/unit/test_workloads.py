@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.signals import default_signals, slots_from
-from optimizer.workloads import (
+from optimizer.inputs.signals import default_signals, slots_from
+from optimizer.inputs.workloads import (
     DEFAULT_ORIGIN,
     Variant,
     Workload,

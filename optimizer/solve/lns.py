@@ -1,0 +1,474 @@
+"""Fix-and-optimise large-neighbourhood search (LNS) on the joint MILP.
+
+The joint program's LP relaxation is tight on large instances (CORONET,
+300 workloads: the best plan found is within 0.9 % of it) but HiGHS's branch
+and bound cannot close the gap on the full model in a minute: its cuts barely
+move the bound and its heuristics stall at 2–3 %. A plan within the
+tolerance of the LP bound *is* proven within the tolerance of the optimum,
+so fsor searches for one:
+
+1. solve the LP relaxation (the bound);
+2. take the best start: relax-and-fix (fix the placement counts the LP made
+   positive integers, solve the rest as a MILP) or a validated baseline plan;
+3. repeat until the gap to the LP bound is within the tolerance or the time is
+   up: free a neighbourhood of workload classes (all their placement options),
+   fix every other class where the incumbent has it, and solve that sub-MILP
+   exactly on the same HiGHS model (only column bounds change), starting from
+   the incumbent, so it is never worse. Lightpath counts, volumes and
+   energies are never fixed: each sub-MILP re-routes the whole network.
+
+Neighbourhoods alternate between *regret* (a class far from its cheapest
+option, with the classes occupying the site-slots of its cheapest options:
+lets HiGHS swap them) and *site-window* (classes at one site or starting in a
+4-slot window), with some pure random ones; the size adapts (grows when
+sub-MILPs solve quickly without gain, shrinks when they hit their limit).
+Everything is seeded: same inputs, same plan.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.inputs.instance import Instance
+from optimizer.model.formulation import Formulation
+from optimizer.solve.highs_model import SUB_OPTIONS, HighsModel, MipResult
+
+__all__ = ["LnsResult", "option_costs", "search"]
+
+Vec = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LnsResult:
+    """What the search ended with; ``values`` is a full column vector of the model."""
+
+    status: str  # optimal (within tolerance of bound) | feasible | infeasible | error
+    values: Vec | None
+    objective: float | None
+    bound: float | None
+    lp_bound: float | None
+    start: str
+    iterations: int
+    improved: int
+    seconds: float
+    trace: tuple[tuple[float, float], ...] = field(default=())  # (seconds, objective)
+    rounds: int = 0
+    stopped: str = ""  # gap | rounds | time
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        return max(self.objective - self.bound, 0.0) / max(abs(self.objective), 1e-12)
+
+
+def option_costs(form: Formulation, inst: Instance) -> Vec:
+    """Objective of one workload at each option: compute plus cheapest transfer.
+
+    ``κ[d, τ+i]·u(i)`` summed over the profile, plus the cheapest route's transfer
+    energy at ``κ[d, τ]``; used to rank neighbourhoods, not as the objective.
+    """
+    from optimizer.model.formulation import min_transfer_kwh
+
+    S, T = len(inst.sites), inst.horizon
+    cost = np.asarray(form.params["cost"].value, dtype=float).reshape(S, T)
+    out = np.zeros(len(form.options))
+    tr: dict[tuple[int, int], float] = {}
+    for j, (c, d, t) in enumerate(form.options):
+        prof = inst.classes[c].profile_kwh
+        out[j] = float(np.dot(prof, cost[d, t : t + len(prof)]))
+        if form.group_of_option[j] >= 0:
+            if (c, d) not in tr:
+                tr[(c, d)] = min_transfer_kwh(inst, c, d)
+            out[j] += tr[(c, d)] * cost[d, t]
+    return out
+
+
+@dataclass(eq=False)
+class _Shared:
+    """The incumbent the LNS workers share (guarded by ``lock``)."""
+
+    obj: float
+    cur: Vec
+    trace: list[tuple[float, float]]
+    iterations: int = 0
+    improved: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Neighbourhoods:
+    """Seeded choice of which classes to free."""
+
+    def __init__(
+        self, form: Formulation, inst: Instance, seed: int, like: _Neighbourhoods | None = None
+    ) -> None:
+        if like is not None:
+            self.__dict__.update(like.__dict__)
+            self.rng = np.random.default_rng(seed)
+            self.turn = seed
+            self.focus: list[int] = list(like.focus)
+            return
+        opts = np.asarray(form.options, dtype=int).reshape(-1, 3)
+        self.cls, self.site, self.start = opts[:, 0], opts[:, 1], opts[:, 2]
+        self.length = np.array([len(inst.classes[c].profile_kwh) for c in self.cls])
+        self.ocost = option_costs(form, inst)
+        self.n_cls = len(inst.classes)
+        self.T = inst.horizon
+        self.best = np.full(self.n_cls, np.inf)
+        np.minimum.at(self.best, self.cls, self.ocost)
+        self.by_class = [np.flatnonzero(self.cls == c) for c in range(self.n_cls)]
+        self.rng = np.random.default_rng(seed)
+        self.turn = 0
+        self.focus = []
+
+    def _fill(self, chosen: list[int], pool: npt.NDArray[np.intp], k: int) -> list[int]:
+        pool = pool[~np.isin(pool, chosen)]
+        self.rng.shuffle(pool)
+        chosen += [int(c) for c in pool[: max(k - len(chosen), 0)]]
+        if len(chosen) < k:
+            rest = np.setdiff1d(np.arange(self.n_cls), chosen)
+            chosen += [int(c) for c in self.rng.permutation(rest)[: k - len(chosen)]]
+        return chosen
+
+    def pick(self, x: npt.NDArray[np.float64], k: int) -> list[int]:
+        """Classes to free (at most ``k``) given the incumbent's placement counts ``x``."""
+        self.turn += 1
+        on = np.flatnonzero(x > 0.5)
+        mode = ("regret", "window", "regret", "random")[self.turn % 4]
+        if self.focus and on.size:
+            # a re-plan: first around the workloads the repair moved (and their rivals)
+            # small (the moved class and 3 rivals): the re-plan keeps the rest of the plan
+            return self._around(self.focus.pop(0), on, min(k, 4))
+        if mode == "random" or on.size == 0:
+            return [int(c) for c in self.rng.permutation(self.n_cls)[:k]]
+        if mode == "regret":
+            paid = np.zeros(self.n_cls)
+            np.add.at(paid, self.cls[on], self.ocost[on] * x[on])
+            cnt = np.zeros(self.n_cls)
+            np.add.at(cnt, self.cls[on], x[on])
+            regret = np.maximum(paid - self.best * cnt, 0.0)
+            total = float(regret.sum())
+            p = regret / total if total > 0 else None
+            c0 = int(self.rng.choice(self.n_cls, p=p))
+            return self._around(c0, on, k)
+        d0 = int(self.rng.integers(int(self.site.max()) + 1))
+        t0 = int(self.rng.integers(self.T))
+        sel = on[(self.site[on] == d0) | ((self.start[on] >= t0) & (self.start[on] < t0 + 4))]
+        return self._fill([], np.unique(self.cls[sel]), k)
+
+    def _around(self, c0: int, on: npt.NDArray[np.intp], k: int) -> list[int]:
+        """Class ``c0`` and the classes occupying the site-slots of its 3 cheapest options."""
+        cheap = self.by_class[c0][np.argsort(self.ocost[self.by_class[c0]])[:3]]
+        bins = np.zeros((int(self.site.max()) + 1, self.T), dtype=bool)
+        for j in cheap:
+            bins[self.site[j], self.start[j] : self.start[j] + self.length[j]] = True
+        hit = [
+            j
+            for j in on
+            if bins[self.site[j], self.start[j] : self.start[j] + self.length[j]].any()
+        ]
+        return self._fill([c0], np.unique(self.cls[hit]), k)
+
+
+def search(
+    model: HighsModel,
+    form: Formulation,
+    inst: Instance,
+    *,
+    time_limit: float,
+    mip_gap: float,
+    starts: dict[str, Vec] | None = None,
+    seed: int = 0,
+    size: int = 12,
+    sub_limit: float = 0.6,
+    sub_nodes: int = 200,
+    sub_iters: int = 20000,
+    workers: int = 2,
+    relax_fix: bool = True,
+    max_rounds: int | None = None,
+    focus: list[int] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LnsResult:
+    """LP bound, best start, then fix-and-optimise until within ``mip_gap`` or out of time.
+
+    ``starts``: named full column vectors (already checked feasible) to start from;
+    relax-and-fix is always tried too. The result's ``bound`` is the LP bound (or
+    a better dual bound a sub-solve of the full model proved).
+
+    Deterministic: the search runs in rounds; in each, ``workers`` seeded
+    neighbourhoods of the same incumbent are solved in parallel, each sub-MILP
+    limited by ``sub_nodes`` branch-and-bound nodes (the clock, the larger of
+    ``5 × sub_limit`` and a quarter of ``time_limit``, only as a safety net; the
+    size adapts on simplex iterations, not seconds), and the results are merged in
+    a fixed order
+    (:func:`_merge`). The same inputs and ``seed`` give the same sequence of
+    incumbents; the search stops at the gap, after ``max_rounds`` rounds, or at
+    ``time_limit`` (``LnsResult.stopped`` says which: only the clock makes the
+    plan depend on the machine's speed). ``focus``: classes whose neighbourhoods
+    come first (a re-plan: the workloads its repair moved).
+    """
+    t0 = time.perf_counter()
+    say = progress or (lambda _m: None)
+
+    def left() -> float:
+        return time_limit - (time.perf_counter() - t0)
+
+    model.free_all()
+    lp = model.solve(max(left() * 0.5, 0.1), relaxation=True)
+    if lp.status == "infeasible":
+        return LnsResult("infeasible", None, None, None, None, "", 0, 0, _el(t0))
+    if lp.values is None or lp.objective is None:
+        return LnsResult("error", None, None, None, None, "", 0, 0, _el(t0))
+    bound = float(lp.objective)
+    say(f"LP bound {bound:.6g} in {lp.seconds:.1f} s")
+    xs = model.column(form.x)
+    cand: dict[str, tuple[float, Vec]] = {}
+    for name, vec in (starts or {}).items():
+        cand[name] = (_objective(model, vec), vec)
+    nbh = _Neighbourhoods(form, inst, seed)
+    nbh.focus = list(focus or [])  # a re-plan's first neighbourhoods: the moved classes
+    if relax_fix or not cand:
+        budget = min(max(left() * 0.4, 1.0), left())
+        rf = _relax_fix(model, xs, nbh.cls, lp.values[xs], lp.values, budget, seed=seed)
+        if rf.values is not None and rf.objective is not None:
+            cand["relax-fix"] = (rf.objective, rf.values)
+            say(f"relax-and-fix start {rf.objective:.6g}")
+    if not cand:
+        # no start: the full MILP with what is left (it may find one, or prove infeasibility)
+        full = model.clone().solve(max(left(), 0.1), mip_gap)
+        return _final(full, bound, lp.objective, "milp", 0, 0, t0)
+    name, (obj, cur) = min(cand.items(), key=lambda kv: kv[1][0])
+    trace = [(_el(t0), obj)]
+    state = _Shared(obj, cur, trace)
+    k0 = min(size, nbh.n_cls)
+    # the clock is only a safety net (node limits make the sub-MILPs reproducible): a
+    # loaded machine must not cut them short
+    sub_cap = max(5.0 * sub_limit, 0.25 * time_limit)
+    grow_below = max(sub_nodes // 10, 1)
+    route_group = np.array([g for g, _r in form.route_cols], dtype=int)
+    gof = np.asarray(form.group_of_option, dtype=int)
+    net_cols = [model.column(v) for v in (form.n, form.v) if v is not None]
+    lost_cols = model.column(form.lost) if form.lost is not None else None
+
+    def fixed_mask(free: list[int]) -> npt.NDArray[np.bool_]:
+        """Columns held: other classes' placements and the routes of untouched groups."""
+        mask = np.zeros(model.n_cols, dtype=bool)
+        opt_free = np.isin(nbh.cls, free)
+        mask[xs.start + np.flatnonzero(~opt_free)] = True
+        if lost_cols is not None:  # a held class's lost work is held with it
+            mask[lost_cols.start + np.setdiff1d(np.arange(nbh.n_cls), free)] = True
+        if route_group.size:
+            touched = np.unique(gof[opt_free & (gof >= 0)])
+            held = np.flatnonzero(~np.isin(route_group, touched))
+            for cols in net_cols:
+                mask[cols.start + held] = True
+        return mask
+
+    pickers = [_Neighbourhoods(form, inst, seed + 1 + i, nbh) for i in range(max(workers, 1))]
+    sizes = [k0] * len(pickers)
+    stopped = "time"
+    rounds = 0
+    while True:
+        gap = (state.obj - bound) / max(abs(state.obj), 1e-12)
+        if gap <= mip_gap:
+            stopped = "gap"
+            break
+        if max_rounds is not None and rounds >= max_rounds:
+            stopped = "rounds"
+            break
+        if left() <= 0.2:
+            break
+        rounds += 1
+        base = state.cur
+        frees = [pk.pick(base[xs], sizes[i]) for i, pk in enumerate(pickers)]
+        results: list[MipResult | None] = [None] * len(pickers)
+
+        def job(
+            i: int,
+            frees: list[list[int]] = frees,
+            base: Vec = base,
+            results: list[MipResult | None] = results,
+        ) -> None:
+            results[i] = model.solve_sub(
+                fixed_mask(frees[i]),
+                base,
+                min(sub_cap, max(left(), 0.05)),
+                max_nodes=sub_nodes,
+                seed=seed,
+                options=SUB_OPTIONS,
+            )
+
+        if len(pickers) == 1:
+            job(0)
+        else:  # HiGHS releases the GIL: the neighbourhoods of a round solve in parallel
+            threads = [threading.Thread(target=job, args=(i,)) for i in range(len(pickers))]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+        if any(r is not None and r.limit == "time" for r in results) and left() <= 0.2:
+            break  # cut short by the clock: this round's results depend on the machine's load
+        state.iterations += len(pickers)
+        _merge(model, state, base, frees, results, _el(t0))
+        for i, r in enumerate(results):
+            # adapt the size on work that does not depend on the machine's load
+            if r is None or r.status != "optimal" or r.iterations > sub_iters:
+                sizes[i] = max(sizes[i] - 2, 4)
+            elif r.nodes <= grow_below and r.iterations < sub_iters // 4:
+                sizes[i] = min(sizes[i] + 2, nbh.n_cls)
+        if rounds % 5 == 0:
+            gap = (state.obj - bound) / max(abs(state.obj), 1e-12)
+            say(
+                f"LNS round {rounds}: incumbent {state.obj:.6g}, bound {bound:.6g}, "
+                f"gap {gap:.2%}, neighbourhood {sizes[0]} classes"
+            )
+    obj, cur, it, improved = state.obj, state.cur, state.iterations, state.improved
+    status = "optimal" if (obj - bound) / max(abs(obj), 1e-12) <= mip_gap + 1e-12 else "feasible"
+    return LnsResult(
+        status,
+        cur,
+        obj,
+        bound,
+        lp.objective,
+        name,
+        it,
+        improved,
+        _el(t0),
+        tuple(state.trace),
+        rounds=rounds,
+        stopped=stopped,
+    )
+
+
+def _merge(
+    model: HighsModel,
+    state: _Shared,
+    base: Vec,
+    frees: list[list[int]],
+    results: list[MipResult | None],
+    now: float,
+) -> None:
+    """Take a round's results in a fixed order: the best one, then every other that
+    freed other classes and still fits on top of it (ties: the lower worker index)."""
+    scored = [
+        (r.objective, i)
+        for i, r in enumerate(results)
+        if r is not None and r.values is not None and r.objective is not None
+    ]
+    taken: set[int] = set()
+    for obj, i in sorted(scored):
+        r = results[i]
+        assert r is not None and r.values is not None
+        if obj >= state.obj - 1e-9 * abs(state.obj):
+            continue
+        if not taken:
+            cand, cobj = r.values, obj
+        else:
+            if not set(frees[i]).isdisjoint(taken):
+                continue
+            cand = state.cur + (r.values - base)  # both changes: rows are linear
+            if not model.feasible(cand):
+                continue
+            cobj = _objective(model, cand)
+            if cobj >= state.obj - 1e-9 * abs(state.obj):
+                continue
+        state.cur, state.obj = cand, cobj
+        taken.update(frees[i])
+        state.improved += 1
+        state.trace.append((now, state.obj))
+
+
+def _el(t0: float) -> float:
+    return time.perf_counter() - t0
+
+
+def _objective(model: HighsModel, vec: Vec) -> float:
+    cost = np.asarray(model.highs.getLp().col_cost_, dtype=float)
+    return float(cost @ vec) + model.offset
+
+
+def _relax_fix(
+    model: HighsModel,
+    xs: slice,
+    cls: npt.NDArray[np.intp],
+    x_lp: Vec,
+    lp: Vec,
+    time_limit: float,
+    chunk: int = 30,
+    seed: int = 0,
+) -> MipResult:
+    """Relax-and-fix in chunks: a feasible start from the LP solution.
+
+    Fix the placement counts the LP made positive integers; the classes left
+    fractional are made integral ``chunk`` at a time (the later ones stay
+    continuous), each chunk's solution fixed before the next. Each step is a
+    sub-model without the fixed columns (:meth:`HighsModel.solve_sub`).
+    """
+    t0 = time.perf_counter()
+    r = np.rint(x_lp)
+    todo = np.unique(cls[(np.abs(x_lp - r) > 1e-6)])
+    fixed = np.zeros(model.n_cols, dtype=bool)
+    fixed[xs.start + np.flatnonzero(~np.isin(cls, todo))] = True
+    base = lp.copy()
+    base[xs] = np.where(np.isin(cls, todo), x_lp, r)
+    # lightpath counts stay continuous until the placements are fixed
+    integer = np.zeros(model.n_cols, dtype=bool)
+    others = model.integer.copy()
+    others[xs] = False
+    res = MipResult("error", None, None, None, 0.0)
+    queue = [todo[i : i + chunk] for i in range(0, todo.size, chunk)] or [todo]
+    while queue:
+        classes = queue.pop(0)
+        part = xs.start + np.flatnonzero(np.isin(cls, classes))
+        integer[part] = True
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0.05:
+            return MipResult("error", None, None, None, time.perf_counter() - t0)
+        # node-limited (deterministic); the clock only as a safety net
+        res = model.solve_sub(fixed, base, left * 0.9, 0.01, integer, max_nodes=500, seed=seed)
+        if res.values is None:
+            if res.status == "infeasible" or classes.size < 2:
+                return res
+            # no plan in time: the same classes in two smaller steps
+            integer[part] = False
+            half = classes.size // 2
+            queue[:0] = [classes[:half], classes[half:]]
+            continue
+        base = res.values
+        base[part] = np.rint(base[part])
+        fixed[part] = True
+    if others.any() and res.values is not None:
+        # placements fixed: route the lightpaths with integral counts
+        left = time_limit - (time.perf_counter() - t0)
+        res = model.solve_sub(
+            fixed, base, max(left, 1.0), 1e-3, others | integer, max_nodes=1000, seed=seed
+        )
+    if res.values is not None and not model.feasible(res.values):
+        return MipResult("error", None, None, None, res.seconds)
+    return res
+
+
+def _final(
+    r: MipResult, lp_bound: float, lp_obj: float | None, start: str, it: int, imp: int, t0: float
+) -> LnsResult:
+    if r.values is None or r.objective is None:
+        return LnsResult(r.status, None, None, lp_bound, lp_obj, start, it, imp, _el(t0))
+    bound = max(lp_bound, r.bound if r.bound is not None else lp_bound)
+    gap_ok = r.status == "optimal"
+    return LnsResult(
+        "optimal" if gap_ok else "feasible",
+        r.values,
+        r.objective,
+        bound,
+        lp_obj,
+        start,
+        it,
+        imp,
+        _el(t0),
+    )

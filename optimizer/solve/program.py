@@ -1,0 +1,741 @@
+"""The joint program: build once, solve, assign wavelengths, account, diagnose.
+
+:class:`Planner` compiles an :class:`~optimizer.inputs.instance.Instance` once
+(cvxpy, DPP) and solves it with HiGHS; :meth:`Planner.solve` with a changed
+instance (new signals, caps or occupancy, same workloads, sites and slots)
+only rewrites parameters. :func:`plan` is the one-shot form.
+
+The result is a :class:`~optimizer.model.plan.Plan`: placements, lightpaths with
+their channel and frequency, per-site-per-slot burdens and cap use from
+:func:`optimizer.model.accounting.account`, MIP gap, dual bound, the LP-relaxation
+bound (optional), timings; an infeasible instance carries a diagnosis.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+
+from optimizer.inputs.instance import Instance
+from optimizer.model.accounting import account, lost_work
+from optimizer.model.formulation import Formulation, build, set_parameters
+from optimizer.model.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
+from optimizer.solve.assign import Request, assign_slot
+from optimizer.solve.highs_model import HighsModel
+from optimizer.solve.run import Raw as _Raw
+from optimizer.solve.run import solve_form as _solve
+from optimizer.solve.unserved import unserved_ids, why_unserved
+from optimizer.solve.warm import AUTO_WARM, WarmStarts
+
+__all__ = ["AUTO_WARM", "Planner", "plan"]
+
+#: ``method="auto"`` uses the LNS (:mod:`optimizer.solve.lns`) from this many placement options
+LNS_MIN_OPTIONS = 1000
+METHODS = ("auto", "lns", "milp")
+
+
+
+
+def empty_start(form: Formulation) -> dict[int, np.ndarray] | None:
+    """Values of every variable for the plan that serves nothing (all work lost).
+
+    Feasible whenever no cap limit is negative; ``None`` for a program without
+    the ``lost`` variable (every workload must then be placed).
+    """
+    if form.lost is None:
+        return None
+    out = {var.id: np.zeros(var.shape) for var in form.problem.variables()}
+    out[form.lost.id] = np.asarray(form.params["lost_ub"].value, dtype=float).copy()
+    return out
+
+
+def round_counts(shares: list[float], total: int) -> list[int]:
+    """Integral counts summing to ``total``, close to ``shares`` (largest remainder).
+
+    >>> round_counts([0.6, 1.4, 0.0], 2), round_counts([0.5, 0.5], 1), round_counts([], 0)
+    ([1, 1, 0], [1, 0], [])
+    """
+    if not shares:
+        return []
+    vals = [max(v, 0.0) for v in shares]
+    base = [int(np.floor(v + 1e-6)) for v in vals]
+    while sum(base) > total:
+        i = max(range(len(base)), key=lambda k: (base[k] - vals[k], base[k]))
+        base[i] -= 1
+    rest = sorted(range(len(vals)), key=lambda k: (-(vals[k] - base[k]), k))
+    for i in rest[: max(total - sum(base), 0)]:
+        base[i] += 1
+    while sum(base) < total:
+        base[0] += 1
+    return base
+
+
+class Planner:
+    """A compiled joint program; ``solve`` re-plans by rewriting parameters only.
+
+    Parameters
+    ----------
+    instance : the instance to compile.
+    max_cuts : re-solves allowed when the wavelength-assignment step blocks.
+    threads : HiGHS threads (``None``: HiGHS's default).
+    integer_lightpaths : make the lightpath counts per route integral in the MILP
+        (default; ``False``: continuous, the assignment step rounds them into routes).
+    repair : transfers still without a wavelength after the cuts are placed again
+        first-fit around the rest of the plan (:func:`optimizer.solve.repair.repair_blocked`);
+        those that fit nowhere stay in ``Plan.unassigned`` (unplaced).
+    seed : seeds HiGHS (``random_seed``) and the LNS neighbourhoods: the same inputs and
+        seed give the same plan when the search ends at the gap or after ``max_rounds``.
+    progress : called with a line of search progress (incumbent, bound, neighbourhood).
+    max_rounds : stop the LNS after that many rounds (a reproducible work limit).
+    """
+
+    def __init__(
+        self,
+        instance: Instance,
+        *,
+        max_cuts: int = 3,
+        threads: int | None = None,
+        integer_lightpaths: bool = True,
+        repair: bool = True,
+        seed: int = 0,
+        progress: Callable[[str], None] | None = None,
+        max_rounds: int | None = None,
+    ) -> None:
+        t0 = time.perf_counter()
+        self.instance = instance
+        self.form = build(instance, integer_lightpaths=integer_lightpaths)
+        self.build_s = time.perf_counter() - t0
+        self.max_cuts = max_cuts
+        self.repair = repair
+        self.threads = threads
+        self.seed = seed
+        self.progress = progress
+        self.max_rounds = max_rounds
+        self.warm = WarmStarts(self)  # warm starts: a collaborator, called, not inherited
+        #: share of the LNS's time for its sequential + repair start (0: relax-and-fix only)
+        self.sequential_share = 0.3
+        self._seq_timed = False
+        self._lp: Formulation | None = None
+        self._solves = 0
+        self._hm: HighsModel | None = None  # the LNS's persistent HiGHS model
+        self._last: np.ndarray | None = None  # the LNS's last plan (a re-plan's start)
+        self._note = ""
+        self._lp_obj: float | None = None
+        self._plan: Plan | None = None  # the last plan (a re-plan repairs it)
+        self._prev: Plan | None = None
+
+    def _say(self, msg: str) -> None:
+        if self.progress is not None:
+            self.progress(msg)
+
+    def lp_bound(self, instance: Instance | None = None, time_limit: float = 60.0) -> float | None:
+        """Objective of the LP relaxation (integrality dropped), ``None`` if it has none."""
+        inst = instance or self.instance
+        if self._lp is None:
+            self._lp = build(inst, integer=False)
+        else:
+            set_parameters(self._lp, inst)
+        raw = _solve(self._lp, time_limit, 0.0, self.threads)
+        return raw.bound if raw.status in ("optimal", "feasible") else None
+
+    def solve(
+        self,
+        instance: Instance | None = None,
+        *,
+        time_limit: float = 60.0,
+        mip_gap: float = 0.01,
+        with_lp_bound: bool = False,
+        diagnose: bool = True,
+        warm: Plan | str | None = "auto",
+        method: str = "auto",
+        previous: Plan | None = None,
+    ) -> Plan:
+        """Solve (after rewriting parameters from ``instance`` if given) and return the plan.
+
+        ``previous``: a plan to re-plan from (default: this planner's last plan, on a
+        re-plan). When the previous solution no longer meets every row of the new
+        program, it is repaired first (:func:`optimizer.solve.replan.repair_from`: keep what
+        still holds, move only the workloads on broken rows) and the search continues
+        from the repaired plan instead of starting over.
+
+        ``method``: ``"lns"`` — LP bound, relax-and-fix start, then fix-and-optimise
+        neighbourhoods on HiGHS until the plan is within ``mip_gap`` of the LP bound
+        (:mod:`optimizer.solve.lns`); ``time_limit`` bounds the whole call; a re-plan starts from
+        the previous plan when it still meets every constraint (no relax-and-fix) and
+        re-solves the LP warm. ``"milp"`` — HiGHS's branch and bound on the whole
+        program from the warm start below. ``"auto"``: LNS from
+        :data:`LNS_MIN_OPTIONS` placement options, else the MILP. With the LNS only a
+        ``Plan`` given as ``warm`` is used (the named starts are not computed).
+
+        ``warm``: a plan to start from (MIP start), the name of a baseline in
+        :data:`optimizer.solve.warm.STARTS` to compute one, ``"relax-fix"``
+        (:func:`optimizer.solve.relax_fix.relax_fix` with a quarter of the limit),
+        ``"auto"`` (the best of
+        :data:`AUTO_WARM`), or ``None``. The start is used only when it is
+        complete and meets every constraint of the program (all variables set);
+        the returned plan is then never worse than it: when the MILP's incumbent is
+        worse, missing or leaves a transfer blocked, the start itself is returned
+        (re-accounted; ``message`` says so; gap against HiGHS's dual bound). The
+        sequential start is the sequential baseline with a quarter of the limit (its placement
+        MILP warm-starts itself); the MILP gets what is left of ``time_limit`` (at least 10 %),
+        so the wall time stays near the limit (each wavelength cut re-solves within what is
+        left, at least 10 % of it). A re-plan
+        with a named ``warm`` starts from the previous solution instead (cvxpy's
+        solver cache).
+        """
+        plan = self._solve_plan(
+            instance, time_limit, mip_gap, with_lp_bound, diagnose, warm, method, previous
+        )
+        if plan.placements:
+            self._plan = plan
+        return plan
+
+    def _solve_plan(
+        self,
+        instance: Instance | None,
+        time_limit: float,
+        mip_gap: float,
+        with_lp_bound: bool,
+        diagnose: bool,
+        warm: Plan | str | None,
+        method: str,
+        previous: Plan | None,
+    ) -> Plan:
+        t_start = time.perf_counter()
+        inst = instance or self.instance
+        if instance is not None:
+            set_parameters(self.form, inst)
+        build_s = self.build_s if self._solves == 0 else 0.0
+        self._solves += 1
+        cut: dict[tuple[str, int], int] = {}
+        compile_s = build_s
+        solve_s = assign_s = warm_s = 0.0
+        if method not in METHODS:
+            raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+        use_lns = method == "lns" or (
+            method == "auto" and self.form.integer and len(self.form.options) >= LNS_MIN_OPTIONS
+        )
+        self._note = ""
+        t_w = time.perf_counter()
+        # re-plans start from the previous solution (cvxpy's solver cache) unless given a plan
+        named = isinstance(warm, str)
+        self._prev = previous if previous is not None else self._plan
+        # a re-plan's search stops once it is as close to its bound as the plan it replaces
+        # was ("at the same gap": within 10 % of it, + 0.1 point) or within mip_gap
+        prev_gap = self._prev.gap if self._prev is not None else None
+        stop_gap = mip_gap if prev_gap is None else max(mip_gap, 1.1 * prev_gap + 1e-3)
+        if use_lns:
+            w = self.warm.start(inst, warm, time_limit) if isinstance(warm, Plan) else None
+        elif previous is not None:
+            from optimizer.solve.replan import repair_from
+
+            w = self.warm.start(inst, repair_from(inst, previous)[0], time_limit)
+        else:
+            w = None if named and self._solves > 1 else self.warm.start(inst, warm, time_limit)
+        fallback = False
+        if w is None and not use_lns and self.form.lost is not None:
+            # a fallback if the MILP finds no incumbent: first-fit (partial plans allowed)
+            from optimizer.solve.heuristics import first_fit
+
+            w = self.warm.start(inst, first_fit(inst), time_limit)
+            start0 = None  # HiGHS searches on its own; the fallback only stands in for nothing
+            fallback = True
+        else:
+            start0 = w.values if w is not None else None
+        warm_s = time.perf_counter() - t_w
+        bound0: float | None = None
+        lightpaths: list[Lightpath] = []
+        blocked: list[Unassigned] = []
+        # the best attempt so far by its objective, a blocked transfer priced as lost work
+        good: tuple[float, _Raw, list[Lightpath], list[Unassigned]] | None = None
+        for attempt in range(self.max_cuts + 1):
+            start = start0 if attempt == 0 else None
+            if use_lns:
+                # each attempt leaves time for the wavelength cuts after it
+                now = time.perf_counter()
+                share = 0.9 if attempt < self.max_cuts else 1.0
+                raw = self._lns(inst, now + (t_start + time_limit - now) * share, stop_gap, start)
+            else:
+                # the warm starts spent part of the budget: the MILP gets the rest (≥ 10 %)
+                left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit)
+                raw = _solve(self.form, left, mip_gap, self.threads, start, self.seed)
+            if attempt == 0:
+                bound0 = raw.bound  # a bound of the model before any wavelength cut
+            compile_s += raw.compile_s
+            solve_s += raw.solve_s
+            if raw.status in ("infeasible", "error"):
+                if use_lns and good is not None:
+                    _s, raw, lightpaths, blocked = good  # a cut went too far: the best so far
+                break
+            t0 = time.perf_counter()
+            lightpaths, blocked, extra = self._assign(inst, raw)
+            assign_s += time.perf_counter() - t0
+            score = self._score(inst, raw, lightpaths, blocked)
+            if good is None or score < good[0]:
+                good = (score, raw, lightpaths, blocked)
+            left = t_start + time_limit - time.perf_counter()
+            if use_lns and not blocked and raw.status == "feasible" and left > 1.0:
+                # no cut needed: the time kept for cuts continues the search from this plan
+                first_note = self._note
+                more = self._lns(inst, t_start + time_limit, stop_gap, None, label="first pass")
+                self._note = f"{first_note}; then {self._note.removeprefix('LNS: ')}"
+                solve_s += more.solve_s
+                if more.status in ("optimal", "feasible"):
+                    lps2, blocked2, _ = self._assign(inst, more)
+                    if not blocked2:
+                        raw, lightpaths = more, lps2
+                        good = (
+                            self._score(inst, raw, lightpaths, blocked),
+                            raw,
+                            lightpaths,
+                            blocked,
+                        )
+            if not blocked or attempt == self.max_cuts:
+                break
+            for (f, t), k in extra.items():
+                cut[(f, t)] = cut.get((f, t), 0) + k
+            set_parameters(self.form, inst, free_cut=cut)
+        if cut:
+            set_parameters(self.form, inst)
+            if good is not None:
+                # a later cut attempt may be worse (e.g. no start fit the cut model): the best
+                _s, raw, lightpaths, blocked = good
+        if use_lns and raw.values is not None:
+            self._last = raw.values  # the next re-plan starts from the plan returned
+        lp = self.lp_bound(inst, time_limit) if with_lp_bound and not use_lns else None
+        if use_lns and with_lp_bound:
+            lp = self._lp_obj
+        timings = Timings(compile_s, solve_s + warm_s, assign_s, time.perf_counter() - t_start)
+        objective = None
+        placements: tuple[Placement, ...] = ()
+        if raw.status in ("optimal", "feasible"):
+            energy = self._energy(inst, raw, lightpaths)
+            objective, burdens, caps = account(inst, energy)
+            placements = self._placements(inst, raw)
+            objective += lost_work(inst, unserved_ids(inst, placements))
+        if w is not None and not (fallback and objective is not None):
+            why = ""
+            if objective is None:
+                why = f"the MILP returned {raw.status}" + (
+                    f" ({raw.message})" if raw.message else ""
+                )
+            elif blocked:
+                why = f"the MILP plan left {len(blocked)} transfer(s) without a wavelength"
+            elif objective > w.objective + 1e-9 * max(1.0, abs(w.objective)):
+                why = f"the MILP incumbent {objective:.6g} was worse"
+            if why:
+                return self.warm.from_warm(inst, w, bound0, mip_gap, lp, timings, why)
+        if raw.status == "infeasible":
+            return self._infeasible(inst, timings, lp, diagnose, time_limit, bool(cut))
+        if raw.status == "error" or objective is None:
+            return Plan(
+                "error",
+                timings=timings,
+                filled=inst.filled,
+                gap=raw.gap,
+                bound=raw.bound,
+                message=raw.message,
+            )
+        repaired = 0
+        if blocked and self.repair:
+            from optimizer.solve.repair import repair_blocked
+
+            n_blocked = len(blocked)
+            pl, lps, left_out, energy_r = repair_blocked(inst, placements, lightpaths, blocked)
+            objective, burdens, caps = account(inst, energy_r)
+            placements = tuple(sorted(pl, key=lambda p: p.workload))
+            lightpaths = sorted(lps, key=lambda lp: (lp.slot, lp.workload or ""))
+            blocked, repaired = list(left_out), n_blocked - len(left_out)
+            objective += lost_work(inst, unserved_ids(inst, placements))
+        still = sorted({u.workload for u in blocked if u.site})  # placed, no wavelength
+        if still:  # only without the repair: that work is not served either
+            objective = self._without(inst, placements, lightpaths, still)
+        unserved = unserved_ids(inst, placements)
+        status = raw.status if not blocked and not repaired and not unserved else "feasible"
+        gap, bound = raw.gap, raw.bound
+        if cut:
+            bound = bound0  # wavelength cuts are not valid inequalities: the uncut bound
+        if (use_lns or cut) and bound is not None:
+            # the accounted plan (its real lightpaths) against the bound
+            gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
+            ok = gap <= mip_gap + 1e-12 and not blocked and not repaired and not unserved
+            status = "optimal" if ok else "feasible"
+        diag: tuple[Relaxation, ...] = ()
+        msg = self._note
+        if unserved:
+            left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit, 1.0)
+            if self.strict_feasible(inst, left) is False:
+                # proven: no plan serves every workload; the best partial plan is kept
+                status = "infeasible"
+                if diagnose:
+                    from optimizer.solve.diagnosis import diagnose as run_diagnosis
+
+                    diag = run_diagnosis(inst, time_limit=min(time_limit, 30.0))
+                msg = (
+                    "the caps cannot all hold with every workload served; the plan is the "
+                    f"best partial one found (serves {len(placements)})"
+                    + (f"; {msg}" if msg else "")
+                )
+            elif diagnose:
+                diag = why_unserved(inst, placements, lightpaths, unserved)
+        if repaired:
+            msg = (
+                f"{repaired} transfer(s) without a wavelength after {self.max_cuts} cut(s) "
+                "placed again first-fit" + (f"; {self._note}" if self._note else "")
+            )
+        if unserved and status != "infeasible":
+            msg = (
+                f"{len(unserved)} workload(s) not served (no complete plan found in the time "
+                "limit; the diagnosis says what keeps them out); " + msg
+            )
+        lost = lost_work(inst, [*unserved, *still])
+        return Plan(
+            status=status,
+            objective=objective,
+            placements=placements,
+            lightpaths=tuple(lightpaths),
+            burdens=burdens,
+            caps=caps,
+            gap=gap,
+            bound=bound,
+            lp_bound=lp,
+            timings=timings,
+            filled=inst.filled,
+            diagnosis=diag,
+            unassigned=tuple(blocked),
+            message=msg,
+            served=len(placements) - len(still),
+            unserved=unserved,
+            blocked=tuple(still),
+            lost_work=lost,
+        )
+
+    def _score(
+        self, inst: Instance, raw: _Raw, lightpaths: list[Lightpath], blocked: list[Unassigned]
+    ) -> float:
+        """An attempt's objective with its blocked transfers priced as lost work."""
+        placed = self._placements(inst, raw)
+        out = [*unserved_ids(inst, placed), *(u.workload for u in blocked)]
+        return account(inst, self._energy(inst, raw, lightpaths))[0] + lost_work(inst, out)
+
+    def _infeasible(
+        self,
+        inst: Instance,
+        timings: Timings,
+        lp: float | None,
+        diagnose: bool,
+        time_limit: float,
+        cut: bool,
+    ) -> Plan:
+        """The answer when the caps cannot all hold with every workload served."""
+        diag: tuple[Relaxation, ...] = ()
+        if diagnose:
+            from optimizer.solve.diagnosis import diagnose as run_diagnosis
+
+            diag = run_diagnosis(inst, time_limit=min(time_limit, 30.0))
+        msg = "the caps cannot all hold" + (" (after wavelength cuts)" if cut else "")
+        return Plan(
+            "infeasible",
+            timings=timings,
+            filled=inst.filled,
+            diagnosis=diag,
+            lp_bound=lp,
+            message=msg,
+        )
+
+    def strict_feasible(self, inst: Instance, time_limit: float) -> bool | None:
+        """Whether a plan serving every workload exists (``None``: unknown in ``time_limit``).
+
+        The LP relaxation with the lost work held at 0 first, then the integral program
+        (any plan will do, gap 50 %). ``False``: no plan serves every workload and the
+        instance is ``infeasible``; otherwise a plan that leaves work out is a partial
+        answer (``feasible``).
+        """
+        from optimizer.solve.highs_model import load
+
+        if self.form.lost is None:
+            return True
+        hm = load(self.form.problem)  # the current parameters
+        cols = hm.column(self.form.lost)
+        idx = np.arange(cols.start, cols.stop)
+        hm.fix(idx, np.zeros(idx.size))
+        t0 = time.perf_counter()
+        r = hm.solve(max(time_limit, 0.1), relaxation=True)
+        if r.status == "infeasible":
+            return False
+        if r.status == "error":
+            return None
+        # the relaxation fits (fractional workloads): does the integral program? (HiGHS
+        # proves it quickly on small instances; a time-out says nothing)
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0.1:
+            return None
+        m = hm.solve(left, 0.5)
+        if m.status == "infeasible":
+            return False
+        return None if m.status == "error" else True
+
+    def _without(
+        self,
+        inst: Instance,
+        placements: tuple[Placement, ...],
+        lightpaths: list[Lightpath],
+        blocked: list[str],
+    ) -> float:
+        """Objective of the served work (blocked workloads out) plus the value of the rest."""
+        sidx = inst.site_index()
+        cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+        energy = np.zeros((len(inst.sites), inst.horizon))
+        out = set(blocked)
+        for p in placements:
+            if p.workload not in out:
+                for i, u in enumerate(inst.classes[cls_of[p.workload]].profile_kwh):
+                    energy[sidx[p.site], p.slot + i] += u
+        for lp in lightpaths:
+            if lp.workload is not None and lp.workload not in out:
+                energy[
+                    sidx[next(p.site for p in placements if p.workload == lp.workload)], lp.slot
+                ] += lp.energy_kwh
+        lost = lost_work(inst, [*unserved_ids(inst, placements), *blocked])
+        return account(inst, energy)[0] + lost
+
+    def _lns(
+        self,
+        inst: Instance,
+        deadline: float,
+        mip_gap: float,
+        start: dict[int, np.ndarray] | None,
+        label: str = "previous plan",
+    ) -> _Raw:
+        """One LNS solve of the compiled program under the current parameters."""
+        from optimizer.solve.highs_model import load
+        from optimizer.solve.lns import search
+
+        t0 = time.perf_counter()
+        if self._hm is None:
+            self._hm = load(self.form.problem, random_seed=self.seed)
+        else:
+            self._hm.update(self.form.problem)
+        hm = self._hm
+        if self.form.n is not None:
+            # lightpath counts continuous in the search (its sub-MILPs are much faster);
+            # the assignment step turns them into lightpaths, the plan is accounted from those
+            hm.relax(hm.column(self.form.n))
+        compile_s = time.perf_counter() - t0
+        starts: dict[str, np.ndarray] = {}
+        focus: list[int] = []
+        if start is not None:
+            starts["warm"] = hm.vector(start)
+        empty = empty_start(self.form)
+        if empty is not None:
+            starts["empty"] = hm.vector(empty)  # serving nothing: the search always has a plan
+        if self._last is not None and hm.feasible(self._last):
+            starts[label] = self._last
+        elif self._prev is not None and label == "previous plan":
+            # the change broke the previous plan: repair it rather than start over
+            from optimizer.solve.replan import repair_from
+
+            fixed, _moved = repair_from(inst, self._prev)
+            vals = self.warm.values(inst, fixed)
+            if vals is not None:
+                label = "repaired previous plan"
+                starts[label] = hm.vector(vals[0])
+                self._say(f"previous plan repaired: {fixed.message}")
+                was = {(p.workload, p.site, p.slot) for p in self._prev.placements}
+                cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+                focus = sorted(
+                    {
+                        cls_of[p.workload]
+                        for p in fixed.placements
+                        if (p.workload, p.site, p.slot) not in was
+                    }
+                )
+        with_rf = label not in starts
+        if label == "previous plan" and label not in starts:
+            # no previous plan to keep: first-fit (one greedy pass, partial plans allowed),
+            # and sequential + repair (the placement without the network, solved by the same
+            # search on a much easier model, then blocked transfers placed again first-fit)
+            from optimizer.solve.heuristics import first_fit, sequential
+
+            ff = self.warm.values(inst, first_fit(inst))
+            if ff is not None:
+                starts["first-fit"] = hm.vector(ff[0])
+            if self.form.groups and self.sequential_share > 0:
+                budget = (deadline - time.perf_counter()) * self.sequential_share
+                seq = sequential(
+                    inst,
+                    time_limit=max(budget, 0.5),
+                    mip_gap=mip_gap,
+                    repair=True,
+                    seed=self.seed,
+                    max_rounds=self.max_rounds,
+                    planner=type(self),
+                )
+                sv = self.warm.values(inst, seq)
+                if sv is not None:
+                    starts["sequential+repair"] = hm.vector(sv[0])
+                    with_rf = False
+                    self._seq_timed = "stopped at the time limit" in seq.message
+                    self._say(f"sequential+repair start {sv[2]:.6g}")
+        res = search(
+            hm,
+            self.form,
+            inst,
+            time_limit=max(deadline - time.perf_counter(), 0.5),
+            mip_gap=mip_gap,
+            starts=starts,
+            relax_fix=with_rf,
+            workers=max(self.threads or 2, 1),
+            seed=self.seed,
+            max_rounds=self.max_rounds,
+            focus=focus,
+            progress=self.progress,
+        )
+        self._lp_obj = res.lp_bound
+        if res.values is None:
+            status = "infeasible" if res.status == "infeasible" else "error"
+            why = "" if status == "infeasible" else "LNS: no plan within the time limit"
+            return _Raw(status, np.zeros(0), None, None, res.bound, compile_s, res.seconds, why)
+        self._last = res.values
+        stop = {
+            "gap": "within the gap",
+            "rounds": "round limit",
+            "time": "time limit: the plan depends on the machine's speed",
+        }.get(res.stopped, res.stopped)
+        if res.start == "sequential+repair" and self._seq_timed and res.stopped != "time":
+            stop += " (its sequential start stopped at the time limit: it depends on the speed)"
+        self._note = (
+            f"LNS: {res.iterations} neighbourhoods, {res.improved} improvements from the "
+            f"{res.start} start; bound = LP relaxation; stopped at {stop}"
+        )
+        x = np.rint(res.values[hm.column(self.form.x)]).astype(int)
+        n = None if self.form.n is None else res.values[hm.column(self.form.n)]
+        return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "", res.values)
+
+    # -- reading the solution -------------------------------------------------
+
+    def _who(self, inst: Instance, raw: _Raw) -> dict[int, list[str]]:
+        """Workload ids per option index (class members handed out in order)."""
+        nxt: dict[int, int] = defaultdict(int)
+        out: dict[int, list[str]] = {}
+        for j, (c, _d, _t) in enumerate(self.form.options):
+            k = int(raw.x[j]) if j < len(raw.x) else 0
+            if k > 0:
+                ids = inst.classes[c].ids
+                out[j] = list(ids[nxt[c] : nxt[c] + k])
+                nxt[c] += k
+        return out
+
+    def _placements(self, inst: Instance, raw: _Raw) -> tuple[Placement, ...]:
+        out = []
+        for j, ids in self._who(inst, raw).items():
+            _c, d, t = self.form.options[j]
+            out += [Placement(w, inst.sites[d].id, inst.slots[t], t) for w in ids]
+        return tuple(sorted(out, key=lambda p: p.workload))
+
+    def _assign(
+        self, inst: Instance, raw: _Raw
+    ) -> tuple[list[Lightpath], list[Unassigned], dict[tuple[str, int], int]]:
+        form, net = self.form, inst.network
+        who = self._who(inst, raw)
+        # workloads per transfer group, biggest volume first
+        members: dict[int, list[tuple[float, str]]] = defaultdict(list)
+        for j, ids in who.items():
+            g = form.group_of_option[j]
+            if g >= 0:
+                vol = inst.classes[form.options[j][0]].volume_gb
+                members[g] += [(vol, w) for w in ids]
+        per_slot: dict[int, list[Request]] = defaultdict(list)
+        owner: dict[int, tuple[int, tuple[str, ...]]] = {}
+        key = 0
+        by_group: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for k, (g, r) in enumerate(form.route_cols):
+            by_group[g].append((r, float(raw.n[k]) if raw.n is not None else 0.0))
+        for g, shares in by_group.items():
+            o, d, t = form.groups[g]
+            routes = net.routes[(o, inst.sites[d].id)]
+            counts = round_counts([v for _, v in shares], len(members.get(g, [])))
+            for (r, _v), cnt in zip(shares, counts, strict=True):
+                alts = tuple(rt.fibres for i, rt in enumerate(routes) if i != r)
+                for _ in range(cnt):
+                    per_slot[t].append(Request(key, routes[r].fibres, alts))
+                    owner[key] = (g, routes[r].fibres)
+                    key += 1
+        lightpaths: list[Lightpath] = []
+        blocked: list[Unassigned] = []
+        cuts: dict[tuple[str, int], int] = defaultdict(int)
+        got: dict[int, list[tuple[float, tuple[str, ...], int]]] = defaultdict(list)
+        for t, reqs in per_slot.items():
+            free = {f: ch - inst.busy.get((f, t), frozenset()) for f, ch in net.free.items()}
+            done, bad = assign_slot(reqs, free)
+            for kk, fibres, ch in done:
+                g = owner[kk][0]
+                o, d, _ = form.groups[g]
+                rt = next(x for x in net.routes[(o, inst.sites[d].id)] if x.fibres == fibres)
+                got[g].append((rt.energy_kwh_per_gb, fibres, ch))
+            for kk in bad:
+                g, fibres = owner[kk]
+                neck = min(fibres, key=lambda f: len(free.get(f, ())))
+                cuts[(neck, t)] += 1
+                got[g].append((float("inf"), fibres, -2))
+        for g, paths in got.items():
+            o, d, t = form.groups[g]
+            site = inst.sites[d]
+            by_fibres = {rt.fibres: rt for rt in net.routes[(o, site.id)]}
+            wl = sorted(members.get(g, []), reverse=True)
+            for (vol, w), (_e, fibres, ch) in zip(wl, sorted(paths), strict=False):
+                rt = by_fibres[fibres]
+                if ch == -2:
+                    blocked.append(Unassigned(w, o, site.id, t, "no common free channel"))
+                    continue
+                tps = (*net.transponders.get(o, ())[:1], *net.transponders.get(site.roadm, ())[:1])
+                lightpaths.append(
+                    Lightpath(
+                        workload=w,
+                        path=rt.nodes,
+                        fibres=rt.fibres,
+                        channel=ch,
+                        frequency_thz=net.frequency_thz[ch]
+                        if 0 <= ch < len(net.frequency_thz)
+                        else 0.0,
+                        transponders=tps,
+                        slot=t,
+                        gb=vol,
+                        energy_kwh=vol * rt.energy_kwh_per_gb,
+                    )
+                )
+        lightpaths.sort(key=lambda lp: (lp.slot, lp.workload or ""))
+        return lightpaths, blocked, dict(cuts)
+
+    def _energy(self, inst: Instance, raw: _Raw, lightpaths: list[Lightpath]) -> np.ndarray:
+        S, T = len(inst.sites), inst.horizon
+        energy = np.zeros((S, T))
+        for j, (c, d, t) in enumerate(self.form.options):
+            k = float(raw.x[j])
+            if k > 0:
+                for i, u in enumerate(inst.classes[c].profile_kwh):
+                    energy[d, t + i] += k * u
+        dest: dict[str, int] = {}
+        for j, ids in self._who(inst, raw).items():
+            for w in ids:
+                dest[w] = self.form.options[j][1]
+        for lp in lightpaths:
+            if lp.workload is not None:
+                energy[dest[lp.workload], lp.slot] += lp.energy_kwh
+        return energy
+
+
+def plan(
+    instance: Instance,
+    *,
+    time_limit: float = 60.0,
+    mip_gap: float = 0.01,
+    with_lp_bound: bool = False,
+) -> Plan:
+    """Compile and solve ``instance`` once (see :class:`Planner` for re-plans)."""
+    return Planner(instance).solve(
+        time_limit=time_limit, mip_gap=mip_gap, with_lp_bound=with_lp_bound
+    )

@@ -217,10 +217,35 @@ def _push(doc: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _sci(doc: Mapping[str, Any]) -> list[str]:
+    """SCI per workload (lowest/highest) and the Green Score where the plan placed work."""
+    plan = doc.get("plan", {})
+    rows = plan.get("sci", [])
+    if not rows:
+        return []
+    rows = sorted(rows, key=lambda r: r["sci"])
+    lo, hi = rows[0], rows[-1]
+    out = [
+        f"SCI (GSF, gCO2eq per {lo['unit'].split('/', 1)[1]}): {len(rows)} workloads, "
+        f"lowest {lo['sci']:.4g} ({lo['workload']} at {lo['site']}), highest {hi['sci']:.4g} "
+        f"({hi['workload']} at {hi['site']})"
+    ]
+    score = {(g["site"], g["slot"]): g["score"] for g in plan.get("green_score", [])}
+    used = [score[(p["site"], p["slot"])] for p in plan.get("placements", [])
+            if (p["site"], p["slot"]) in score]  # fmt: skip
+    if used and score:
+        mean_all = sum(score.values()) / len(score)
+        out.append(
+            f"Green Score (0-100) where work starts: mean {sum(used) / len(used):.1f} "
+            f"(all sites and slots: {mean_all:.1f})"
+        )
+    return out
+
+
 def report_text(doc: Mapping[str, Any]) -> str:
     """The readable report of a demo document (see the module docstring)."""
     t = doc.get("timings", {})
-    lines = _head(doc) + _placements(doc) + _burdens(doc) + _caps(doc) + _push(doc)
+    lines = _head(doc) + _placements(doc) + _burdens(doc) + _caps(doc) + _sci(doc) + _push(doc)
     keys = ("up_s", "discover_s", "plan_s", "baselines_s", "push_s", "read_back_s", "down_s")
     lines.append("timings: " + ", ".join(f"{k[:-2]} {t[k]:.2f} s" for k in keys if k in t))
     if doc.get("figure"):

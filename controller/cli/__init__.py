@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "controller.cli.topology",
     "controller.cli.validate",
     "controller.cli.plan",
+    "controller.cli.region",
     "controller.cli.lab",
     "controller.cli.discover",
     "controller.cli.apply",

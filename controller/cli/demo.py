@@ -280,6 +280,16 @@ async def _push(
     }
 
 
+def _green(inst: Any, plan: Any) -> dict[str, Any]:
+    """SCI per placed workload and the Green Score per site and slot (docs/region.md)."""
+    from optimizer.analysis.sci import green_score_rows, plan_sci
+
+    return {
+        "sci": [r.to_json() for r in plan_sci(inst, [], plan)],
+        "green_score": green_score_rows(inst),
+    }
+
+
 async def _spine(
     lab: str, inst_name: str, args: argparse.Namespace, t: dict[str, float]
 ) -> dict[str, Any]:
@@ -314,7 +324,7 @@ async def _spine(
             for s in inst.sites
         ],
         "n_slots": len(inst.slots),
-        "plan": joint.to_json(),
+        "plan": joint.to_json() | _green(inst, joint),
         "baselines": {n: p.to_json() for n, p in bases.items()},
         "zone_burdens": {"joint": _zones(inst, joint)}
         | {n: _zones(inst, p) for n, p in bases.items()},

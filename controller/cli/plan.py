@@ -5,7 +5,10 @@ With no inputs it plans the embedded default: the ORCA network
 case-study job. ``--baseline`` runs one baseline planner on the same inputs
 and reports it beside the joint plan (``"baseline"`` and ``"vs_baseline"`` in
 the JSON). Exit 0 also for an infeasible plan (it carries its diagnosis),
-2 for bad input, 1 when the solver fails.
+2 for bad input, 1 only for an internal error (a plan that serves part of the work is an
+answer: status ``feasible`` or ``infeasible``, with its unserved workloads and a diagnosis).
+``--from PREVIOUS.json`` re-plans from an earlier plan; ``--seed`` makes the search
+reproducible; ``-v`` logs the search's progress on stderr.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import argparse
 import importlib
 import json
 import logging
+import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from controller.cli.plan_live import (
@@ -37,7 +41,7 @@ from topology.model import Inventory
 
 __all__ = ["compare", "register", "run_baseline"]
 
-BASELINE_NAMES = ("none", "co2-only", "sequential", "first-fit")
+BASELINE_NAMES = ("none", "co2-only", "sequential", "sequential+repair", "first-fit")
 log = logging.getLogger("fsor.plan")
 
 
@@ -76,7 +80,83 @@ def register(subparsers: Any) -> None:
     )
     add_live_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    add_search_options(p)
     p.set_defaults(handler=run)
+
+
+def add_search_options(p: argparse.ArgumentParser) -> None:
+    """``--seed``, ``--from``, ``--lost-work``, ``--max-rounds`` and ``--no-progress``."""
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of HiGHS and the search (same seed, same plan)"
+    )
+    p.add_argument(
+        "--from",
+        dest="previous",
+        metavar="PREVIOUS.json",
+        help="re-plan from a previous plan (fsor plan --json output): keep what still holds, "
+        "move only the workloads on broken rows, then search from there",
+    )
+    p.add_argument(
+        "--lost-work",
+        type=float,
+        metavar="FACTOR",
+        help="value of a workload left unserved = FACTOR x its kWh x the dearest objective "
+        "coefficient (default 10; docs/model.md)",
+    )
+    p.add_argument(
+        "--max-rounds",
+        type=int,
+        metavar="N",
+        help="stop the LNS after N rounds: a work limit that, unlike the time limit, gives "
+        "the same plan on a loaded machine",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress line on a terminal")
+
+
+def progress_reporter(args: argparse.Namespace) -> Callable[[str], None] | None:
+    """Search progress: log lines with ``-v``, else one updated line on a terminal."""
+    if getattr(args, "verbose", 0) > 0:
+        return lambda msg: log.info("%s", msg)
+    if args.no_progress or not sys.stderr.isatty():
+        return None
+
+    def line(msg: str) -> None:
+        sys.stderr.write("\r\x1b[2K" + msg[: shutil.get_terminal_size().columns - 1])
+        sys.stderr.flush()
+
+    return line
+
+
+def _search_setup(
+    args: argparse.Namespace, inst: Instance
+) -> tuple[Instance, Plan | None, dict[str, Any]]:
+    """The instance with ``--lost-work``, the ``--from`` plan, and the Planner's options."""
+    from dataclasses import replace
+
+    if args.lost_work is not None:
+        if not args.lost_work >= 0:
+            raise InputError("--lost-work", "lost_work", args.lost_work, "expected a factor >= 0")
+        inst = replace(inst, lost_work_factor=float(args.lost_work))
+    if args.max_rounds is not None and args.max_rounds < 1:
+        raise InputError("--max-rounds", "max_rounds", args.max_rounds, "expected rounds >= 1")
+    previous = None
+    if args.previous:
+        from optimizer.solve.replan import plan_from_json
+
+        try:
+            with open(args.previous, encoding="utf-8") as fh:
+                doc = json.load(fh)
+        except OSError as exc:
+            raise InputError(args.previous, "file", args.previous, f"readable ({exc})") from exc
+        except json.JSONDecodeError as exc:
+            raise InputError(args.previous, "json", exc.msg, "a plan JSON document") from exc
+        previous = plan_from_json(doc, inst, source=args.previous)
+    opts: dict[str, Any] = {
+        "seed": args.seed,
+        "progress": progress_reporter(args),
+        "max_rounds": args.max_rounds,
+    }
+    return inst, previous, opts
 
 
 def _inputs(
@@ -110,8 +190,8 @@ def _inputs(
     return inventory, signals, workloads, caps, weights, scales
 
 
-def run_baseline(name: str, inst: Instance) -> Plan:
-    """Run baseline ``name`` from :mod:`optimizer.baselines` on ``inst``."""
+def run_baseline(name: str, inst: Instance, time_limit: float = 60.0) -> Plan:
+    """Run baseline ``name`` from :mod:`optimizer.baselines` on ``inst`` within ``time_limit``."""
     try:
         baselines = importlib.import_module("optimizer.baselines")
     except ModuleNotFoundError as exc:
@@ -121,10 +201,8 @@ def run_baseline(name: str, inst: Instance) -> Plan:
             name,
             "expected an available baseline (optimizer.baselines is not installed)",
         ) from exc
-    table: Mapping[str, Callable[[Instance], Plan]] = baselines.BASELINES
-    if name not in table:
-        raise InputError("--baseline", "baseline", name, f"expected one of {sorted(table)}")
-    return table[name](inst)
+    runner: Callable[..., Plan] = baselines.run_baseline
+    return runner(name, inst, time_limit=time_limit)
 
 
 def confidence(inst: Instance, plan: Plan, sigma: float) -> list[dict[str, Any]]:
@@ -139,10 +217,27 @@ def confidence(inst: Instance, plan: Plan, sigma: float) -> list[dict[str, Any]]
 
 
 def compare(joint: Plan, other: Plan) -> dict[str, Any]:
-    """Objective and per-dimension burden of ``joint`` relative to ``other`` (negative = lower)."""
+    """Objective and per-dimension burden of ``joint`` relative to ``other`` (negative = lower).
+
+    Like with like: both objectives are the served work's burdens plus the value of the
+    work not served (unserved, or blocked without a wavelength), and the served counts
+    are reported beside them (``served_joint``, ``served_baseline``, ``same_served``).
+    """
     out: dict[str, Any] = {"planner": other.planner}
+    out["served_joint"] = joint.served
+    out["served_baseline"] = other.served
+    out["unserved_baseline"] = len(other.unserved)
+    out["blocked_baseline"] = len(other.blocked)
+    out["same_served"] = (
+        joint.served == other.served
+        and set(joint.unserved) == set(other.unserved)
+        and set(joint.blocked) == set(other.blocked)
+    )
     if joint.objective is not None and other.objective:
         out["objective_change"] = (joint.objective - other.objective) / abs(other.objective)
+        # the burdens alone (lost work left out), for plans that serve the same work
+        a, b = joint.objective - joint.lost_work, other.objective - other.lost_work
+        out["served_objective_change"] = (a - b) / abs(b) if b else None
     dims = sorted({k for b in (*joint.burdens, *other.burdens) for k in b.burdens})
     out["burden_change"] = {}
     for d in dims:
@@ -175,6 +270,16 @@ def _summary(p: Plan) -> str:
     return "\n".join(lines)
 
 
+def _green(inst: Instance, planned: list[Workload], plan: Plan) -> dict[str, Any]:
+    """SCI per placed workload and the Green Score per site and slot (docs/region.md)."""
+    from optimizer.analysis.sci import green_score_rows, plan_sci
+
+    return {
+        "sci": [r.to_json() for r in plan_sci(inst, planned, plan)],
+        "green_score": green_score_rows(inst),
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of ``fsor plan``."""
     if not args.time_limit > 0:
@@ -187,20 +292,48 @@ def run(args: argparse.Namespace) -> int:
     inst = make_instance(inventory, signals, workloads, caps, weights, scales, k=args.k)
     if args.uncertainty is not None and not args.uncertainty >= 0:
         raise InputError("--uncertainty", "uncertainty", args.uncertainty, "expected R >= 0")
-    joint = Planner(inst).solve(
-        time_limit=args.time_limit,
-        mip_gap=args.mip_gap,
-        with_lp_bound=args.lp_bound,
-        method=args.method,
-    )
+    inst, previous, search = _search_setup(args, inst)
+    progress = search["progress"]
+    throttling = None
+    if any(w.variants for w in workloads):
+        from optimizer.analysis.throttle import throttled_plan
+
+        joint, selection = throttled_plan(
+            inventory,
+            signals,
+            workloads,
+            caps,
+            weights,
+            scales,
+            k=args.k,
+            time_limit=args.time_limit,
+            mip_gap=args.mip_gap,
+            method=args.method,
+        )
+        throttling = selection.to_json()
+        planned = selection.planned(workloads)
+    else:
+        joint = Planner(inst, **search).solve(
+            time_limit=args.time_limit,
+            mip_gap=args.mip_gap,
+            with_lp_bound=args.lp_bound,
+            method=args.method,
+            previous=previous,
+        )
+        planned = list(workloads)
+    if progress is not None and not getattr(args, "verbose", 0):
+        sys.stderr.write("\r\x1b[2K")  # the progress line is done
     doc = joint.to_json()
     doc["slot_starts"] = [t.isoformat() for t in inst.slots]
     doc["slot_hours"] = inst.slot_hours
+    if throttling is not None:
+        doc["throttling"] = throttling
+    doc.update(_green(inst, planned, joint))
     if args.uncertainty is not None and joint.objective is not None:
         doc["cap_confidence"] = confidence(inst, joint, args.uncertainty)
     other = None
     if args.baseline != "none":
-        other = run_baseline(args.baseline, inst)
+        other = run_baseline(args.baseline, inst, time_limit=args.time_limit)
         doc["baseline"] = other.to_json()
         doc["vs_baseline"] = compare(joint, other)
     if args.json:
@@ -210,6 +343,10 @@ def run(args: argparse.Namespace) -> int:
         print(_summary(joint))
         for line in fill_report(signals):
             print(line)
+        for row in doc["sci"][:20]:
+            print(f"  SCI {row['workload']} at {row['site']}: {row['sci']:.4g} {row['unit']}")
+        if throttling is not None:
+            print(f"  throttling: value lost {throttling['value_lost']:.4g}")
         for row in doc.get("cap_confidence", []):
             print(f"  P({row['cap']} {row['where']} {row['day']} holds) = {row['probability']:.3f}")
         if other is not None:

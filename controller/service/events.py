@@ -48,7 +48,7 @@ class EventBus:
 
     def __init__(self, buffer: int = 1000, queue_size: int = 1000) -> None:
         self._next = 1
-        self._buffer: deque[Event] = deque(maxlen=buffer)
+        self._ring: deque[Event] = deque(maxlen=buffer)
         self._subscribers: set[asyncio.Queue[Event | None]] = set()
         self._queue_size = queue_size
         self.listeners: list[Callable[[Event], None]] = []
@@ -57,7 +57,7 @@ class EventBus:
         """Record and fan out an event (never blocks)."""
         event = Event(self._next, kind, data)
         self._next += 1
-        self._buffer.append(event)
+        self._ring.append(event)
         for q in list(self._subscribers):
             if q.full():
                 q.get_nowait()
@@ -68,7 +68,7 @@ class EventBus:
 
     def since(self, last_id: int) -> list[Event]:
         """Buffered events after ``last_id``."""
-        return [e for e in self._buffer if e.id > last_id]
+        return [e for e in self._ring if e.id > last_id]
 
     @property
     def subscribers(self) -> int:

@@ -43,6 +43,7 @@ from cvxpy.atoms.norm import norm
 from scipy.special import ndtr, ndtri
 
 from optimizer.inputs.instance import Instance, zone_key
+from optimizer.model.accounting import burden_factor, burden_unit
 from optimizer.model.formulation import CapRow, Formulation, build
 from optimizer.model.plan import Plan
 from topology.errors import InputError
@@ -245,14 +246,14 @@ def uncertain_rows(
                 fams.append((f"zone:{dim}", zk, dim, members, lim, whole))
     out: list[UncertainRow] = []
     for cap, where, dim, members, lim, whole in fams:
-        unit = "gCO2eq" if cap == "carbon" else f"{dim}*kWh"
+        unit = "gCO2eq" if cap == "carbon" else burden_unit(dim)
         for day in ["horizon"] if whole else list(dict.fromkeys(days)):
             mean = np.zeros(S * T)
             src: dict[tuple[str, int], int] = {}
             r_, c_, v_ = [], [], []
             for d in members:
                 s = inst.sites[d]
-                g = np.asarray(inst.signal[(s.id, dim)], dtype=float)
+                g = np.asarray(inst.signal[(s.id, dim)], dtype=float) * burden_factor(dim)
                 sd = sig.get((s.id, dim), np.zeros(T))
                 for t in range(T):
                     if not (whole or days[t] == day):

@@ -4,6 +4,7 @@ Imports :mod:`optimizer.solve` (sequential uses the Planner), model and inputs; 
 """
 
 from optimizer.baselines.planners import (
+    BASELINE_NAMES,
     BASELINES,
     LOCAL_DIMS,
     co2_only,
@@ -15,6 +16,7 @@ from optimizer.baselines.planners import (
 
 __all__ = [
     "BASELINES",
+    "BASELINE_NAMES",
     "LOCAL_DIMS",
     "co2_only",
     "first_fit",

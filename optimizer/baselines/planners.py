@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.inputs.instance import Instance, zone_key
-from optimizer.model.accounting import account
+from optimizer.model.accounting import account, lost_work
 from optimizer.model.formulation import min_transfer_kwh, option_burden
 from optimizer.model.plan import (
     CapUse,
@@ -67,6 +67,7 @@ from topology.errors import InputError
 
 __all__ = [
     "BASELINES",
+    "BASELINE_NAMES",
     "LOCAL_DIMS",
     "co2_only",
     "first_fit",
@@ -118,10 +119,30 @@ def _local_summary(inst: Instance, energy: npt.NDArray[np.float64]) -> str:
     return "; ".join(parts)
 
 
+def _served_energy(inst: Instance, res: Result, blocked: set[str]) -> npt.NDArray[np.float64]:
+    """The plan's energy without the compute of its blocked (unserved) workloads."""
+    energy = np.array(res.energy, dtype=float, copy=True)
+    if not blocked:
+        return energy
+    sidx = inst.site_index()
+    cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+    for p in res.placements:
+        if p.workload in blocked:
+            for i, u in enumerate(inst.classes[cls_of[p.workload]].profile_kwh):
+                energy[sidx[p.site], p.slot + i] -= u
+    return energy
+
+
 def _finish(
     inst: Instance, res: Result, planner: str, t0: float, notes: Sequence[str] = ()
 ) -> Plan:
-    objective, burdens, caps = account(inst, res.energy)
+    _obj, burdens, caps = account(inst, res.energy)
+    rejected = set(res.rejected)
+    blocked_ids = sorted({u.workload for u in res.unassigned if u.workload not in rejected})
+    unserved = sorted(rejected)
+    # like with like: the work it serves, plus the value of the work it does not
+    lost = lost_work(inst, [*unserved, *blocked_ids])
+    objective = account(inst, _served_energy(inst, res, set(blocked_ids)))[0] + lost
     diag = _violations(caps)
     if res.rejected:
         diag.append(Relaxation("workload", "all", None, float(len(res.rejected)), "workloads"))
@@ -152,6 +173,10 @@ def _finish(
         unassigned=tuple(res.unassigned),
         planner=planner,
         message="; ".join(msg),
+        served=len(res.placements) - len(blocked_ids),
+        unserved=tuple(unserved),
+        blocked=tuple(blocked_ids),
+        lost_work=lost,
     )
 
 
@@ -190,6 +215,8 @@ def sequential(
     mip_gap: float = 0.01,
     placement: str = "milp",
     repair: bool = False,
+    seed: int = 0,
+    max_rounds: int | None = None,
 ) -> Plan:
     """Place with the joint objective and caps but no network, then route first-fit.
 
@@ -207,7 +234,9 @@ def sequential(
         raise InputError("sequential", "placement", placement, "expected milp or greedy")
     blind = replace(inst, classes=tuple(replace(c, volume_gb=0.0) for c in inst.classes))
     placed = (
-        Planner(blind).solve(time_limit=time_limit, mip_gap=mip_gap, diagnose=False)
+        Planner(blind, seed=seed, max_rounds=max_rounds).solve(
+            time_limit=time_limit, mip_gap=mip_gap, diagnose=False
+        )
         if placement == "milp"
         else Plan("error", message="no plan: greedy placement asked for")
     )
@@ -230,6 +259,9 @@ def sequential(
         )
     else:
         placements = list(placed.placements)
+        rejected = list(placed.unserved)  # a partial placement: the rest fit nowhere
+        if "machine's speed" in placed.message:
+            notes.append("placement search stopped at the time limit")
         objective = placed.objective if placed.objective is not None else 0.0
     at = {p.workload: p for p in placements}
     sidx = inst.site_index()
@@ -271,12 +303,26 @@ BASELINES: dict[str, Callable[[Instance], Plan]] = {
 }
 
 
-def run_baseline(name: str, inst: Instance) -> Plan:
-    """Run the baseline called ``name`` (``co2-only``, ``sequential``, ``first-fit``)."""
+#: every name :func:`run_baseline` takes
+BASELINE_NAMES: tuple[str, ...] = ("co2-only", "sequential", "sequential+repair", "first-fit")
+
+
+def run_baseline(name: str, inst: Instance, time_limit: float = 60.0) -> Plan:
+    """Run the baseline called ``name`` (:data:`BASELINE_NAMES`) within ``time_limit``.
+
+    ``sequential`` and ``sequential+repair`` give their placement MILP the time limit;
+    ``co2-only`` and ``first-fit`` are single greedy passes (no search to stop).
+    """
+    if name == "sequential+repair":
+        return replace(
+            sequential(inst, time_limit=time_limit, repair=True), planner="sequential+repair"
+        )
+    if name == "sequential":
+        return sequential(inst, time_limit=time_limit)
     try:
         fn = BASELINES[name]
     except KeyError:
         raise InputError(
-            "--baseline", "baseline", name, f"expected one of {', '.join(BASELINES)}"
+            "--baseline", "baseline", name, f"expected one of {', '.join(BASELINE_NAMES)}"
         ) from None
     return fn(inst)

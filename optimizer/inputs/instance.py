@@ -161,7 +161,9 @@ class Instance:
 
     ``signal[(site, dim)]`` holds one value per slot for the site's region;
     ``busy[(fibre, slot)]`` lists channels occupied in that slot beyond
-    ``network.free`` (e.g. lightpaths of an earlier plan).
+    ``network.free`` (e.g. lightpaths of an earlier plan). ``lost_work_factor``
+    λ prices a workload the plan does not serve at λ × its energy × the
+    dearest objective coefficient (:func:`optimizer.model.accounting.lost_work_values`).
     """
 
     slots: tuple[datetime, ...]
@@ -174,6 +176,7 @@ class Instance:
     weights: Weights
     filled: tuple[Filled, ...] = ()
     busy: Mapping[tuple[str, int], frozenset[int]] = field(default_factory=dict)
+    lost_work_factor: float = 10.0
 
     @property
     def horizon(self) -> int:

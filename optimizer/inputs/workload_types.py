@@ -16,18 +16,60 @@ from typing import Any
 
 from topology.errors import InputError
 
-__all__ = ["Variant", "Workload"]
+__all__ = ["SciInputs", "Variant", "Workload"]
 
 _EPS = 1e-9
 
 
 @dataclass(frozen=True)
+class SciInputs:
+    """Inputs of the Software Carbon Intensity beyond energy and grid intensity (docs/region.md).
+
+    ``embodied_g`` TE (embodied emissions of the hardware, g CO2-eq), ``lifespan_s`` EL,
+    ``resource_share`` RR/ToR (the share of that hardware the workload reserves),
+    ``functional_unit`` R (how many functional units one run delivers) and its name.
+    Defaults are fsor assumptions: one 1.5 t CO2-eq server for 4 years, reserved whole.
+    """
+
+    embodied_g: float = 1.5e6
+    lifespan_s: float = 4 * 365 * 24 * 3600.0
+    resource_share: float = 1.0
+    functional_unit: float = 1.0
+    unit_name: str = "run"
+
+
+@dataclass(frozen=True)
 class Variant:
-    """A service variant for throttling: energy × ``energy_factor``, worth ``value``."""
+    """A service variant for throttling (EXIGENCE): power × f, duration × g, worth ``value``.
+
+    ``energy_factor`` = f·g, ``duration_factor`` = g; ``value`` is the share of the
+    full service's value it delivers (the full workload is worth 1, dropping it 0).
+
+    >>> v = Variant("lite", 0.6, 0.7, duration_factor=1.5)
+    >>> round(v.power_factor, 3), v.apply(Workload("w", "n", (3.0,), 3600.0)).profile_kwh
+    (0.4, (1.7999999999999998,))
+    """
 
     name: str
     energy_factor: float = 1.0
     value: float = 1.0
+    duration_factor: float = 1.0
+
+    @property
+    def power_factor(self) -> float:
+        """f: the variant's power relative to the full workload's."""
+        return self.energy_factor / self.duration_factor
+
+    def apply(self, w: Workload) -> Workload:
+        """``w`` run as this variant: every interval's power × f, its length × g."""
+        from dataclasses import replace
+
+        return replace(
+            w,
+            profile_kwh=tuple(e * self.energy_factor for e in w.profile_kwh),
+            interval_s=w.interval_s * self.duration_factor,
+            variants=(),
+        )
 
 
 @dataclass(frozen=True)
@@ -47,6 +89,7 @@ class Workload:
     data_in_gb: float = 0.0
     data_out_gb: float = 0.0
     variants: tuple[Variant, ...] = ()
+    sci: SciInputs = field(default_factory=SciInputs)
     source: str = field(default="<workloads>", compare=False, repr=False)
     ref: str = field(default="", compare=False, repr=False)
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.inputs.units import parse_quantity, read_document
-from optimizer.inputs.workload_types import Variant, Workload, _show, _utc
+from optimizer.inputs.workload_types import SciInputs, Variant, Workload, _show, _utc
 from topology.errors import InputError
 
 __all__ = [
@@ -75,6 +75,62 @@ def _num(v: Any, source: str, fld: str, positive: bool = False) -> float:
     return float(v)
 
 
+def _variant(v: Mapping[str, Any], source: str, vf: str) -> Variant:
+    """``{name, power_factor f, duration_factor g, value}`` (or legacy ``energy_factor``)."""
+    known = {"name", "energy_factor", "power_factor", "duration_factor", "value"}
+    for k in v:
+        if k not in known:
+            raise InputError(source, f"{vf}.{k}", v[k], f"expected a key in {sorted(known)}")
+    if "energy_factor" in v and "power_factor" in v:
+        raise InputError(
+            source, f"{vf}.energy_factor", v["energy_factor"], "expected power_factor alone"
+        )
+    g = _num(v.get("duration_factor", 1.0), source, f"{vf}.duration_factor", positive=True)
+    if "power_factor" in v:
+        energy = _num(v["power_factor"], source, f"{vf}.power_factor", positive=True) * g
+    else:
+        energy = _num(v.get("energy_factor", 1.0), source, f"{vf}.energy_factor", positive=True)
+    value = _num(v.get("value", 1.0), source, f"{vf}.value")
+    if value > 1:
+        raise InputError(source, f"{vf}.value", value, "expected a share of the full value <= 1")
+    return Variant(str(v["name"]), energy, value, g)
+
+
+def _sci(raw: Any, source: str, fld: str) -> SciInputs:
+    """``{embodied: 1.5 t, lifespan_years: 4, resource_share: 1, functional_unit: 1,
+    functional_unit_name: run}``, each optional (defaults: :class:`SciInputs`)."""
+    if raw is None:
+        return SciInputs()
+    if not isinstance(raw, Mapping):
+        raise InputError(source, fld, raw, "expected a mapping")
+    known = {
+        "embodied",
+        "lifespan_years",
+        "resource_share",
+        "functional_unit",
+        "functional_unit_name",
+    }
+    for k in raw:
+        if k not in known:
+            raise InputError(source, f"{fld}.{k}", raw[k], f"expected a key in {sorted(known)}")
+    base = SciInputs()
+    emb = base.embodied_g
+    if "embodied" in raw:
+        emb = parse_quantity(raw["embodied"], "mass", source=source, field=f"{fld}.embodied")
+    life = base.lifespan_s
+    if "lifespan_years" in raw:
+        years = _num(raw["lifespan_years"], source, f"{fld}.lifespan_years", positive=True)
+        life = years * 365 * 24 * 3600.0
+    share = _num(raw.get("resource_share", 1.0), source, f"{fld}.resource_share", positive=True)
+    if share > 1:
+        raise InputError(source, f"{fld}.resource_share", share, "expected a share in (0, 1]")
+    unit = _num(raw.get("functional_unit", 1.0), source, f"{fld}.functional_unit", positive=True)
+    name = raw.get("functional_unit_name", base.unit_name)
+    if not isinstance(name, str) or not name:
+        raise InputError(source, f"{fld}.functional_unit_name", name, "expected a name")
+    return SciInputs(emb, life, share, unit, name)
+
+
 def _one(d: Mapping[str, Any], source: str, ref: str, seen: set[str]) -> Workload:
     known = {
         "id",
@@ -94,6 +150,7 @@ def _one(d: Mapping[str, Any], source: str, ref: str, seen: set[str]) -> Workloa
         "data_out",
         "data_out_gb",
         "variants",
+        "sci",
     }
     for k in d:
         if k not in known:
@@ -166,13 +223,7 @@ def _one(d: Mapping[str, Any], source: str, ref: str, seen: set[str]) -> Workloa
         vf = f"{ref}.variants[{j}]"
         if not isinstance(v, Mapping) or not isinstance(v.get("name"), str):
             raise InputError(source, f"{vf}.name", v, "expected {name, energy_factor, value}")
-        variants.append(
-            Variant(
-                v["name"],
-                _num(v.get("energy_factor", 1.0), source, f"{vf}.energy_factor", positive=True),
-                _num(v.get("value", 1.0), source, f"{vf}.value"),
-            )
-        )
+        variants.append(_variant(v, source, vf))
     release = _when(d.get("release"), source, f"{ref}.release")
     deadline = _when(d.get("deadline"), source, f"{ref}.deadline")
     if isinstance(release, datetime) and isinstance(deadline, datetime) and deadline <= release:
@@ -188,6 +239,7 @@ def _one(d: Mapping[str, Any], source: str, ref: str, seen: set[str]) -> Workloa
         data_in_gb=qty(("data_in", "data_in_gb"), "data") or 0.0,
         data_out_gb=qty(("data_out", "data_out_gb"), "data") or 0.0,
         variants=tuple(variants),
+        sci=_sci(d.get("sci"), source, f"{ref}.sci"),
         source=source,
         ref=ref,
     )

@@ -20,13 +20,66 @@ objective Σ_e ω_e·I_e/s_e, the per-site-per-slot burdens and every cap's use.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import numpy.typing as npt
 
 from optimizer.inputs.instance import Instance, zone_key
 from optimizer.model.plan import CapUse, SiteSlotBurden
 
-__all__ = ["account"]
+__all__ = [
+    "BURDEN_FACTOR",
+    "account",
+    "burden_factor",
+    "burden_unit",
+    "lost_work",
+    "lost_work_values",
+]
+
+#: A burden is Σ kWh × signal × factor: prices are per MWh, so kWh × EUR/MWh × 0.001 = EUR.
+BURDEN_FACTOR: dict[str, float] = {"price": 1e-3}
+_BURDEN_UNIT: dict[str, str] = {"price": "EUR"}
+
+
+def burden_factor(dim: str) -> float:
+    """What kWh × signal is multiplied by to give the burden in its unit.
+
+    >>> burden_factor("price"), burden_factor("co2eq")
+    (0.001, 1.0)
+    """
+    return BURDEN_FACTOR.get(dim, 1.0)
+
+
+def burden_unit(dim: str) -> str:
+    """The unit of a zone-cap burden of ``dim`` (price: EUR; others: signal unit × kWh).
+
+    >>> burden_unit("price"), burden_unit("no2")
+    ('EUR', 'no2*kWh')
+    """
+    return _BURDEN_UNIT.get(dim, f"{dim}*kWh")
+
+
+def lost_work_values(inst: Instance) -> npt.NDArray[np.float64]:
+    """The value of one lost (unserved) workload of each class, in objective units.
+
+    λ × the workload's IT energy × the dearest objective coefficient over sites
+    and slots (λ = ``inst.lost_work_factor``, default 10): serving a workload
+    anywhere costs at most a tenth of losing it, so a plan leaves work out only
+    where no option fits, and the bound and the incumbent price the same work.
+    """
+    cost = inst.cost()
+    top = float(cost.max()) if cost.size else 0.0
+    top = top if top > 0 else 1.0
+    lam = float(inst.lost_work_factor)
+    return np.array([lam * sum(c.profile_kwh) * top for c in inst.classes], dtype=float)
+
+
+def lost_work(inst: Instance, workloads: Iterable[str]) -> float:
+    """The value of the lost work of ``workloads`` (ids), see :func:`lost_work_values`."""
+    per = lost_work_values(inst)
+    cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+    return float(sum(per[cls_of[w]] for w in set(workloads) if w in cls_of))
 
 
 def _limit(value: float | tuple[float, ...], t: int) -> float:
@@ -47,7 +100,7 @@ def account(
             e = float(energy[d, t])
             if e <= 0:
                 continue
-            b = {dim: e * float(inst.signal[(s.id, dim)][t]) for dim in dims}
+            b = {dim: e * float(inst.signal[(s.id, dim)][t]) * burden_factor(dim) for dim in dims}
             burdens.append(
                 SiteSlotBurden(
                     site=s.id,
@@ -81,6 +134,7 @@ def account(
                         inst.sites[d].wue_l_per_kwh
                         if weight is None
                         else float(inst.signal[(inst.sites[d].id, weight)][t])
+                        * burden_factor(weight)
                     )
                     tot += f * float(energy[d, t])
         return tot
@@ -104,11 +158,11 @@ def account(
             continue
         for day in uniq_days:
             val = day_sum(members, dim, day)
-            out.append(CapUse(f"zone:{dim}", zk, day, val, lim, f"{dim}*kWh"))
+            out.append(CapUse(f"zone:{dim}", zk, day, val, lim, burden_unit(dim)))
     for (dim, zk), lim in caps.zone_horizon.items():
         members = [d for d, s in enumerate(inst.sites) if zone_key(dim, s) == zk]
         if not members or dim not in dims:
             continue
         val = sum(day_sum(members, dim, day) for day in uniq_days)
-        out.append(CapUse(f"zone:{dim}", zk, None, val, lim, f"{dim}*kWh"))
+        out.append(CapUse(f"zone:{dim}", zk, None, val, lim, burden_unit(dim)))
     return objective, tuple(burdens), tuple(out)

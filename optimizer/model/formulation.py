@@ -6,7 +6,10 @@ o = (class c, site d, start τ) and transfer groups g = (origin ROADM, site, τ)
 * ``x[o]`` integer: how many workloads of class c start at (d, τ);
 * ``n[g, r]`` integer: lightpaths of group g on candidate route r;
 * ``v[g, r]`` ≥ 0: GB carried on route r (each lightpath carries one workload);
-* ``E[d, t]``: kWh charged to site d in slot t (compute + transfer).
+* ``E[d, t]``: kWh charged to site d in slot t (compute + transfer);
+* ``lost[c]`` ≥ 0: workloads of class c left unserved, priced at the value of
+  lost work (:func:`optimizer.model.accounting.lost_work_values`), so the program
+  always has a plan and its bound and its plans price the same work.
 
 Everything that changes between re-plans is a :class:`cvxpy.Parameter`: the
 objective coefficient per (site, slot) (signals and weights), every cap, the
@@ -27,6 +30,7 @@ from cvxpy.atoms.affine.binary_operators import multiply
 from cvxpy.atoms.affine.sum import sum as cp_sum
 
 from optimizer.inputs.instance import Instance, zone_key
+from optimizer.model.accounting import burden_factor, burden_unit, lost_work_values
 
 __all__ = ["CapRow", "Formulation", "build", "set_parameters"]
 
@@ -63,6 +67,7 @@ class Formulation:
     integer: bool
     route_rows: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
     slacks: dict[str, cp.Variable] = field(default_factory=dict)
+    lost: cp.Variable | None = None  # unserved workloads per class (the plain program only)
 
 
 def _routes(inst: Instance, origin: str, site: str) -> tuple[object, ...]:
@@ -98,6 +103,7 @@ def build(
     integer: bool = True,
     elastic: str | None = None,
     integer_lightpaths: bool = False,
+    class_groups: list[int] | None = None,
 ) -> Formulation:
     """Build the cvxpy problem for ``inst`` (parameters set from ``inst``).
 
@@ -108,8 +114,13 @@ def build(
     (use with ``integer=False``: the FSOR region along the workload mix).
     ``integer_lightpaths``: lightpath counts ``n`` integral too (default: continuous;
     placements are integral, routes are chosen by the assignment step).
+    ``class_groups[c]``: the count constraint holds per group of classes, not per class
+    (the service variants of one set of workloads: :mod:`optimizer.analysis.throttle`);
+    every class of a group has the group's count. Unserved work is then not priced here
+    (the throttling program prices its variants itself).
     """
     slacks: dict[str, cp.Variable] = {}
+    lost: cp.Variable | None = None
     S, T = len(inst.sites), inst.horizon
     options, groups, gof = _options(inst)
     nx_ = max(len(options), 1)
@@ -122,6 +133,12 @@ def build(
     rows, cols = [o[0] for o in options], list(range(len(options)))
     C = sp.csr_matrix((np.ones(len(options)), (rows, cols)), shape=(len(inst.classes), nx_))
     counts = np.array([c.count for c in inst.classes], dtype=float)
+    if class_groups is not None:
+        cg = list(class_groups)
+        ng = max(cg) + 1
+        Gc = sp.csr_matrix((np.ones(len(cg)), (cg, range(len(cg)))), shape=(ng, len(cg)))
+        C = sp.csr_matrix(Gc @ C)
+        counts = np.array([counts[cg.index(g)] for g in range(ng)], dtype=float)
     ub = cp.Parameter(nx_, nonneg=True, name="ub")
     params["ub"] = ub
     if elastic == "scale":
@@ -129,9 +146,15 @@ def build(
         slacks["scale"] = alpha
         cons += [C @ x == alpha * counts, x >= 0, x <= ub]
     elif elastic == "workload":
-        shed = cp.Variable(len(inst.classes), nonneg=True, name="shed")
+        shed = cp.Variable(len(counts), nonneg=True, name="shed")
         slacks["workload"] = shed
         cons += [C @ x + shed == counts, x >= 0, x <= ub]
+    elif elastic is None and inst.classes and class_groups is None:
+        # unserved work is allowed and priced: lost[c] ≤ lost_ub[c] (m_c, or 0 when strict)
+        lost = cp.Variable(len(inst.classes), nonneg=True, name="lost")
+        params["lost_ub"] = cp.Parameter(len(inst.classes), nonneg=True, name="lost_ub")
+        params["lost_price"] = cp.Parameter(len(inst.classes), nonneg=True, name="lost_price")
+        cons += [C @ x + lost == counts, x >= 0, x <= ub, lost <= params["lost_ub"]]
     else:
         cons += [C @ x == counts, x >= 0, x <= ub]
 
@@ -279,16 +302,19 @@ def build(
         if members:
             zones[dim].append((zk, members, 1.0))
     for dim, sel in zones.items():
-        add_family(f"zone_{dim}", *per_day(sel, f"zone:{dim}", f"{dim}*kWh"), dim)
+        add_family(f"zone_{dim}", *per_day(sel, f"zone:{dim}", burden_unit(dim)), dim)
     ztot: dict[str, list[tuple[str, list[int], float]]] = defaultdict(list)
     for dim, zk in caps.zone_horizon:
         members = [d for d, s in enumerate(inst.sites) if zone_key(dim, s) == zk]
         if members:
             ztot[dim].append((zk, members, 1.0))
     for dim, sel in ztot.items():
-        add_family(f"zonetot_{dim}", *per_day(sel, f"zone:{dim}", f"{dim}*kWh", True), dim)
+        add_family(f"zonetot_{dim}", *per_day(sel, f"zone:{dim}", burden_unit(dim), True), dim)
 
-    problem = cp.Problem(cp.Minimize(cost @ energy), cons)
+    objective: cp.Expression = cost @ energy
+    if lost is not None:
+        objective = objective + params["lost_price"] @ lost
+    problem = cp.Problem(cp.Minimize(objective), cons)
     form = Formulation(
         problem,
         x,
@@ -305,6 +331,7 @@ def build(
         integer,
         route_rows=route_rows,
         slacks=slacks,
+        lost=lost,
     )
     set_parameters(form, inst)
     if elastic == "scale":
@@ -326,7 +353,8 @@ def option_burden(inst: Instance, c: int, d: int, t: int, dim: str, transfer_kwh
     """ORCA's I_e of one workload of class c at (d, τ): Σ_i u(i)·g(τ+i) + E_tr·g(τ)."""
     g = inst.signal[(inst.sites[d].id, dim)]
     prof = inst.classes[c].profile_kwh
-    return float(sum(u * g[t + i] for i, u in enumerate(prof)) + transfer_kwh * g[t])
+    total = float(sum(u * g[t + i] for i, u in enumerate(prof)) + transfer_kwh * g[t])
+    return total * burden_factor(dim)
 
 
 def min_transfer_kwh(inst: Instance, c: int, d: int) -> float:
@@ -344,16 +372,24 @@ def _limit(value: float | tuple[float, ...], t: int) -> float:
 
 
 def set_parameters(
-    form: Formulation, inst: Instance, free_cut: dict[tuple[str, int], int] | None = None
+    form: Formulation,
+    inst: Instance,
+    free_cut: dict[tuple[str, int], int] | None = None,
+    strict: bool = False,
 ) -> None:
     """Write every parameter from ``inst`` (signals, caps, occupancy); no recompile.
 
     ``free_cut`` removes channels from the free count of (fibre, slot) rows
     (used when the wavelength-assignment step could not realise a solution).
+    ``strict``: every workload must be served (``lost`` held at 0).
     """
     S, T = len(inst.sites), inst.horizon
     p = form.params
     p["cost"].value = inst.cost().reshape(S * T)
+    if "lost_ub" in p:
+        counts = np.array([c.count for c in inst.classes], dtype=float)
+        p["lost_ub"].value = np.zeros_like(counts) if strict else counts
+        p["lost_price"].value = lost_work_values(inst)
     ub = np.zeros(form.x.shape[0])
     for j, (c, d, t) in enumerate(form.options):
         ok = True
@@ -387,7 +423,7 @@ def set_parameters(
             dim = key[2:]
             # a site without this signal is in no row of the caps that use it (checked in
             # optimizer.inputs): its weight is 0
-            par.value = np.concatenate(
+            par.value = burden_factor(dim) * np.concatenate(
                 [np.asarray(inst.signal.get((s.id, dim), np.zeros(T)), float) for s in inst.sites]
             )
     caps = inst.caps

@@ -241,7 +241,9 @@ class Plan:
     Attributes
     ----------
     status : {"optimal", "feasible", "infeasible", "error"}
-    objective : Σ_e ω_e·I_e/s_e of the plan (``None`` unless a plan exists).
+    objective : Σ_e ω_e·I_e/s_e of the work the plan serves plus ``lost_work``, the value
+        of the work it does not serve (``None`` unless a plan exists); its ``gap`` and
+        ``bound`` are of this one objective.
     placements, lightpaths : the decisions.
     burdens : per-site-per-slot power, water, carbon and per-dimension burdens.
     caps : utilisation of every cap the instance has.
@@ -251,7 +253,13 @@ class Plan:
     timings : compile / solve / assign seconds.
     filled : every signal value that was missing and filled.
     diagnosis : for ``infeasible``: which caps bind and how far they must move.
-    unassigned : transfers that could not be given a wavelength (blocked).
+    unassigned : workloads left without a site (``site == ""``) or whose transfer got no
+        wavelength (blocked), with the reason.
+    served : how many workloads the plan serves (placed, and their transfer routed).
+    unserved : ids of workloads the plan does not place.
+    blocked : ids of workloads placed but whose transfer has no wavelength (not served).
+    lost_work : the value of the work not served (unserved and blocked), included in
+        ``objective`` (:func:`optimizer.model.accounting.lost_work_values`).
     planner : who made it (``joint``, ``co2-only``, ``sequential``, ``first-fit``).
     message : a human note (solver message, approximation notes).
     """
@@ -271,6 +279,10 @@ class Plan:
     unassigned: tuple[Unassigned, ...] = ()
     planner: str = "joint"
     message: str = ""
+    served: int = 0
+    unserved: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()
+    lost_work: float = 0.0
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -304,6 +316,10 @@ class Plan:
             "unassigned": [u.to_json() for u in self.unassigned],
             "planner": self.planner,
             "message": self.message,
+            "served": self.served,
+            "unserved": list(self.unserved),
+            "blocked": list(self.blocked),
+            "lost_work": _num(self.lost_work),
         }
         if self.status == "infeasible" or self.diagnosis:
             doc["diagnosis"] = [r.to_json() for r in self.diagnosis]

@@ -22,6 +22,7 @@ import cvxpy as cp
 import numpy as np
 
 from optimizer.inputs.instance import Instance, zone_key
+from optimizer.model.accounting import burden_unit
 from optimizer.model.formulation import build, min_transfer_kwh, option_burden
 from optimizer.model.plan import Relaxation
 from optimizer.solve.highs import FsorHighs
@@ -55,7 +56,9 @@ def _per_job(inst: Instance) -> list[Relaxation]:
                     best[key] = min(best.get(key, np.inf), v)
         if not any_ok:
             for (dim, zk), v in sorted(best.items()):
-                out.append(Relaxation(f"zone:{dim}:per-workload", zk, None, float(v), f"{dim}*kWh"))
+                out.append(
+                    Relaxation(f"zone:{dim}:per-workload", zk, None, float(v), burden_unit(dim))
+                )
     return out
 
 

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from optimizer.inputs.instance import Instance, zone_key
 from optimizer.inputs.network import Route
+from optimizer.model.accounting import burden_factor
 from optimizer.model.formulation import min_transfer_kwh, option_burden
 from optimizer.model.plan import Lightpath, Placement, Unassigned
 
@@ -166,7 +167,7 @@ class Ledger:
         self.use: dict[tuple[str, ...], float] = defaultdict(float)
         self.dims = inst.dims()
 
-    def _rows(self, d: int, t: int, kwh: float) -> list[tuple[tuple[str, ...], float, float]]:
+    def rows(self, d: int, t: int, kwh: float) -> list[tuple[tuple[str, ...], float, float]]:
         """(row key, added value, limit) of every cap row that kWh at (d, t) touches."""
         inst, caps, s = self.inst, self.inst.caps, self.inst.sites[d]
         day = self.days[t]
@@ -182,7 +183,7 @@ class Ledger:
             rows.append((("water", s.id, day), kwh * s.wue_l_per_kwh, caps.water_l_per_day[s.id]))
 
         def g(dim: str) -> float:
-            return float(inst.signal[(s.id, dim)][t])
+            return float(inst.signal[(s.id, dim)][t]) * burden_factor(dim)
 
         dims = self.dims
         if "co2eq" in dims:
@@ -206,7 +207,7 @@ class Ledger:
         add: dict[tuple[str, ...], float] = defaultdict(float)
         lims: dict[tuple[str, ...], float] = {}
         for d, t, kwh in charges:
-            for key, val, lim in self._rows(d, t, kwh):
+            for key, val, lim in self.rows(d, t, kwh):
                 add[key] += val
                 lims[key] = lim
         return all(self.use[k] + v <= lims[k] * (1 + REL_TOL) + 1e-9 for k, v in add.items())
@@ -214,7 +215,7 @@ class Ledger:
     def add(self, charges: Sequence[tuple[int, int, float]]) -> None:
         for d, t, kwh in charges:
             self.energy[d, t] += kwh
-            for key, val, _ in self._rows(d, t, kwh):
+            for key, val, _ in self.rows(d, t, kwh):
                 self.use[key] += val
 
 

@@ -37,7 +37,7 @@ import numpy.typing as npt
 
 from optimizer.inputs.instance import Instance
 from optimizer.model.formulation import Formulation
-from optimizer.solve.highs_model import HighsModel, MipResult
+from optimizer.solve.highs_model import SUB_OPTIONS, HighsModel, MipResult
 
 __all__ = ["LnsResult", "option_costs", "search"]
 
@@ -58,6 +58,8 @@ class LnsResult:
     improved: int
     seconds: float
     trace: tuple[tuple[float, float], ...] = field(default=())  # (seconds, objective)
+    rounds: int = 0
+    stopped: str = ""  # gap | rounds | time
 
     @property
     def gap(self) -> float | None:
@@ -110,6 +112,7 @@ class _Neighbourhoods:
             self.__dict__.update(like.__dict__)
             self.rng = np.random.default_rng(seed)
             self.turn = seed
+            self.focus: list[int] = list(like.focus)
             return
         opts = np.asarray(form.options, dtype=int).reshape(-1, 3)
         self.cls, self.site, self.start = opts[:, 0], opts[:, 1], opts[:, 2]
@@ -122,6 +125,7 @@ class _Neighbourhoods:
         self.by_class = [np.flatnonzero(self.cls == c) for c in range(self.n_cls)]
         self.rng = np.random.default_rng(seed)
         self.turn = 0
+        self.focus = []
 
     def _fill(self, chosen: list[int], pool: npt.NDArray[np.intp], k: int) -> list[int]:
         pool = pool[~np.isin(pool, chosen)]
@@ -137,6 +141,10 @@ class _Neighbourhoods:
         self.turn += 1
         on = np.flatnonzero(x > 0.5)
         mode = ("regret", "window", "regret", "random")[self.turn % 4]
+        if self.focus and on.size:
+            # a re-plan: first around the workloads the repair moved (and their rivals)
+            # small (the moved class and 3 rivals): the re-plan keeps the rest of the plan
+            return self._around(self.focus.pop(0), on, min(k, 4))
         if mode == "random" or on.size == 0:
             return [int(c) for c in self.rng.permutation(self.n_cls)[:k]]
         if mode == "regret":
@@ -148,20 +156,24 @@ class _Neighbourhoods:
             total = float(regret.sum())
             p = regret / total if total > 0 else None
             c0 = int(self.rng.choice(self.n_cls, p=p))
-            cheap = self.by_class[c0][np.argsort(self.ocost[self.by_class[c0]])[:3]]
-            bins = np.zeros((int(self.site.max()) + 1, self.T), dtype=bool)
-            for j in cheap:
-                bins[self.site[j], self.start[j] : self.start[j] + self.length[j]] = True
-            hit = [
-                j
-                for j in on
-                if bins[self.site[j], self.start[j] : self.start[j] + self.length[j]].any()
-            ]
-            return self._fill([c0], np.unique(self.cls[hit]), k)
+            return self._around(c0, on, k)
         d0 = int(self.rng.integers(int(self.site.max()) + 1))
         t0 = int(self.rng.integers(self.T))
         sel = on[(self.site[on] == d0) | ((self.start[on] >= t0) & (self.start[on] < t0 + 4))]
         return self._fill([], np.unique(self.cls[sel]), k)
+
+    def _around(self, c0: int, on: npt.NDArray[np.intp], k: int) -> list[int]:
+        """Class ``c0`` and the classes occupying the site-slots of its 3 cheapest options."""
+        cheap = self.by_class[c0][np.argsort(self.ocost[self.by_class[c0]])[:3]]
+        bins = np.zeros((int(self.site.max()) + 1, self.T), dtype=bool)
+        for j in cheap:
+            bins[self.site[j], self.start[j] : self.start[j] + self.length[j]] = True
+        hit = [
+            j
+            for j in on
+            if bins[self.site[j], self.start[j] : self.start[j] + self.length[j]].any()
+        ]
+        return self._fill([c0], np.unique(self.cls[hit]), k)
 
 
 def search(
@@ -173,10 +185,14 @@ def search(
     mip_gap: float,
     starts: dict[str, Vec] | None = None,
     seed: int = 0,
-    size: int = 30,
+    size: int = 12,
     sub_limit: float = 0.6,
+    sub_nodes: int = 200,
+    sub_iters: int = 20000,
     workers: int = 2,
     relax_fix: bool = True,
+    max_rounds: int | None = None,
+    focus: list[int] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LnsResult:
     """LP bound, best start, then fix-and-optimise until within ``mip_gap`` or out of time.
@@ -184,6 +200,18 @@ def search(
     ``starts``: named full column vectors (already checked feasible) to start from;
     relax-and-fix is always tried too. The result's ``bound`` is the LP bound (or
     a better dual bound a sub-solve of the full model proved).
+
+    Deterministic: the search runs in rounds; in each, ``workers`` seeded
+    neighbourhoods of the same incumbent are solved in parallel, each sub-MILP
+    limited by ``sub_nodes`` branch-and-bound nodes (the clock, the larger of
+    ``5 × sub_limit`` and a quarter of ``time_limit``, only as a safety net; the
+    size adapts on simplex iterations, not seconds), and the results are merged in
+    a fixed order
+    (:func:`_merge`). The same inputs and ``seed`` give the same sequence of
+    incumbents; the search stops at the gap, after ``max_rounds`` rounds, or at
+    ``time_limit`` (``LnsResult.stopped`` says which: only the clock makes the
+    plan depend on the machine's speed). ``focus``: classes whose neighbourhoods
+    come first (a re-plan: the workloads its repair moved).
     """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
@@ -204,9 +232,10 @@ def search(
     for name, vec in (starts or {}).items():
         cand[name] = (_objective(model, vec), vec)
     nbh = _Neighbourhoods(form, inst, seed)
+    nbh.focus = list(focus or [])  # a re-plan's first neighbourhoods: the moved classes
     if relax_fix or not cand:
         budget = min(max(left() * 0.4, 1.0), left())
-        rf = _relax_fix(model, xs, nbh.cls, lp.values[xs], lp.values, budget)
+        rf = _relax_fix(model, xs, nbh.cls, lp.values[xs], lp.values, budget, seed=seed)
         if rf.values is not None and rf.objective is not None:
             cand["relax-fix"] = (rf.objective, rf.values)
             say(f"relax-and-fix start {rf.objective:.6g}")
@@ -218,15 +247,22 @@ def search(
     trace = [(_el(t0), obj)]
     state = _Shared(obj, cur, trace)
     k0 = min(size, nbh.n_cls)
+    # the clock is only a safety net (node limits make the sub-MILPs reproducible): a
+    # loaded machine must not cut them short
+    sub_cap = max(5.0 * sub_limit, 0.25 * time_limit)
+    grow_below = max(sub_nodes // 10, 1)
     route_group = np.array([g for g, _r in form.route_cols], dtype=int)
     gof = np.asarray(form.group_of_option, dtype=int)
     net_cols = [model.column(v) for v in (form.n, form.v) if v is not None]
+    lost_cols = model.column(form.lost) if form.lost is not None else None
 
     def fixed_mask(free: list[int]) -> npt.NDArray[np.bool_]:
         """Columns held: other classes' placements and the routes of untouched groups."""
         mask = np.zeros(model.n_cols, dtype=bool)
         opt_free = np.isin(nbh.cls, free)
         mask[xs.start + np.flatnonzero(~opt_free)] = True
+        if lost_cols is not None:  # a held class's lost work is held with it
+            mask[lost_cols.start + np.setdiff1d(np.arange(nbh.n_cls), free)] = True
         if route_group.size:
             touched = np.unique(gof[opt_free & (gof >= 0)])
             held = np.flatnonzero(~np.isin(route_group, touched))
@@ -234,46 +270,118 @@ def search(
                 mask[cols.start + held] = True
         return mask
 
-    def worker(rng_seed: int) -> None:
-        pick = _Neighbourhoods(form, inst, rng_seed, nbh)
-        k = k0
-        while left() > 0.2:
-            with state.lock:
-                if (state.obj - bound) / max(abs(state.obj), 1e-12) <= mip_gap:
-                    return
-                state.iterations += 1
-                it, base = state.iterations, state.cur
-            free = pick.pick(base[xs], k)
-            r = model.solve_sub(fixed_mask(free), base, min(sub_limit, left()))
-            with state.lock:
-                better = r.objective is not None and r.objective < state.obj - 1e-9 * abs(state.obj)
-                if better and r.values is not None and r.objective is not None:
-                    state.obj, state.cur = r.objective, r.values
-                    state.improved += 1
-                    state.trace.append((_el(t0), state.obj))
-                if it % 10 == 0:
-                    gap = (state.obj - bound) / abs(state.obj)
-                    say(f"LNS {it}: {state.obj:.6g}, gap {gap:.2%}")
-            if r.status == "optimal" and r.seconds < 0.3 * sub_limit:
-                k = min(k + 3, nbh.n_cls)
-            elif r.status != "optimal":
-                k = max(k - 3, 8)
+    pickers = [_Neighbourhoods(form, inst, seed + 1 + i, nbh) for i in range(max(workers, 1))]
+    sizes = [k0] * len(pickers)
+    stopped = "time"
+    rounds = 0
+    while True:
+        gap = (state.obj - bound) / max(abs(state.obj), 1e-12)
+        if gap <= mip_gap:
+            stopped = "gap"
+            break
+        if max_rounds is not None and rounds >= max_rounds:
+            stopped = "rounds"
+            break
+        if left() <= 0.2:
+            break
+        rounds += 1
+        base = state.cur
+        frees = [pk.pick(base[xs], sizes[i]) for i, pk in enumerate(pickers)]
+        results: list[MipResult | None] = [None] * len(pickers)
 
-    if workers <= 1:
-        worker(seed)
-    else:
-        threads = [
-            threading.Thread(target=worker, args=(seed + i,), daemon=True) for i in range(workers)
-        ]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
+        def job(
+            i: int,
+            frees: list[list[int]] = frees,
+            base: Vec = base,
+            results: list[MipResult | None] = results,
+        ) -> None:
+            results[i] = model.solve_sub(
+                fixed_mask(frees[i]),
+                base,
+                min(sub_cap, max(left(), 0.05)),
+                max_nodes=sub_nodes,
+                seed=seed,
+                options=SUB_OPTIONS,
+            )
+
+        if len(pickers) == 1:
+            job(0)
+        else:  # HiGHS releases the GIL: the neighbourhoods of a round solve in parallel
+            threads = [threading.Thread(target=job, args=(i,)) for i in range(len(pickers))]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+        if any(r is not None and r.limit == "time" for r in results) and left() <= 0.2:
+            break  # cut short by the clock: this round's results depend on the machine's load
+        state.iterations += len(pickers)
+        _merge(model, state, base, frees, results, _el(t0))
+        for i, r in enumerate(results):
+            # adapt the size on work that does not depend on the machine's load
+            if r is None or r.status != "optimal" or r.iterations > sub_iters:
+                sizes[i] = max(sizes[i] - 2, 4)
+            elif r.nodes <= grow_below and r.iterations < sub_iters // 4:
+                sizes[i] = min(sizes[i] + 2, nbh.n_cls)
+        if rounds % 5 == 0:
+            gap = (state.obj - bound) / max(abs(state.obj), 1e-12)
+            say(
+                f"LNS round {rounds}: incumbent {state.obj:.6g}, bound {bound:.6g}, "
+                f"gap {gap:.2%}, neighbourhood {sizes[0]} classes"
+            )
     obj, cur, it, improved = state.obj, state.cur, state.iterations, state.improved
     status = "optimal" if (obj - bound) / max(abs(obj), 1e-12) <= mip_gap + 1e-12 else "feasible"
     return LnsResult(
-        status, cur, obj, bound, lp.objective, name, it, improved, _el(t0), tuple(state.trace)
+        status,
+        cur,
+        obj,
+        bound,
+        lp.objective,
+        name,
+        it,
+        improved,
+        _el(t0),
+        tuple(state.trace),
+        rounds=rounds,
+        stopped=stopped,
     )
+
+
+def _merge(
+    model: HighsModel,
+    state: _Shared,
+    base: Vec,
+    frees: list[list[int]],
+    results: list[MipResult | None],
+    now: float,
+) -> None:
+    """Take a round's results in a fixed order: the best one, then every other that
+    freed other classes and still fits on top of it (ties: the lower worker index)."""
+    scored = [
+        (r.objective, i)
+        for i, r in enumerate(results)
+        if r is not None and r.values is not None and r.objective is not None
+    ]
+    taken: set[int] = set()
+    for obj, i in sorted(scored):
+        r = results[i]
+        assert r is not None and r.values is not None
+        if obj >= state.obj - 1e-9 * abs(state.obj):
+            continue
+        if not taken:
+            cand, cobj = r.values, obj
+        else:
+            if not set(frees[i]).isdisjoint(taken):
+                continue
+            cand = state.cur + (r.values - base)  # both changes: rows are linear
+            if not model.feasible(cand):
+                continue
+            cobj = _objective(model, cand)
+            if cobj >= state.obj - 1e-9 * abs(state.obj):
+                continue
+        state.cur, state.obj = cand, cobj
+        taken.update(frees[i])
+        state.improved += 1
+        state.trace.append((now, state.obj))
 
 
 def _el(t0: float) -> float:
@@ -293,6 +401,7 @@ def _relax_fix(
     lp: Vec,
     time_limit: float,
     chunk: int = 30,
+    seed: int = 0,
 ) -> MipResult:
     """Relax-and-fix in chunks: a feasible start from the LP solution.
 
@@ -321,7 +430,8 @@ def _relax_fix(
         left = time_limit - (time.perf_counter() - t0)
         if left <= 0.05:
             return MipResult("error", None, None, None, time.perf_counter() - t0)
-        res = model.solve_sub(fixed, base, left * 0.9 / (len(queue) + 1), 0.01, integer)
+        # node-limited (deterministic); the clock only as a safety net
+        res = model.solve_sub(fixed, base, left * 0.9, 0.01, integer, max_nodes=500, seed=seed)
         if res.values is None:
             if res.status == "infeasible" or classes.size < 2:
                 return res
@@ -336,7 +446,9 @@ def _relax_fix(
     if others.any() and res.values is not None:
         # placements fixed: route the lightpaths with integral counts
         left = time_limit - (time.perf_counter() - t0)
-        res = model.solve_sub(fixed, base, max(left, 1.0), 1e-3, others | integer)
+        res = model.solve_sub(
+            fixed, base, max(left, 1.0), 1e-3, others | integer, max_nodes=1000, seed=seed
+        )
     if res.values is not None and not model.feasible(res.values):
         return MipResult("error", None, None, None, res.seconds)
     return res

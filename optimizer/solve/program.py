@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +24,13 @@ import cvxpy as cp
 import numpy as np
 
 from optimizer.inputs.instance import Instance
-from optimizer.model.accounting import account
+from optimizer.model.accounting import account, lost_work
 from optimizer.model.formulation import Formulation, build, set_parameters
 from optimizer.model.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
 from optimizer.solve.assign import Request, assign_slot
 from optimizer.solve.highs import FsorHighs
 from optimizer.solve.highs_model import HighsModel
-from optimizer.solve.repair import repair_blocked
+from optimizer.solve.unserved import unserved_ids, why_unserved
 from optimizer.solve.warm import AUTO_WARM, WarmStarts
 
 __all__ = ["AUTO_WARM", "Planner", "plan"]
@@ -60,6 +61,7 @@ def _solve(
     mip_gap: float,
     threads: int | None,
     start: dict[int, np.ndarray] | None = None,
+    seed: int = 0,
 ) -> _Raw:
     t0 = time.perf_counter()
     _SOLVER.start = start
@@ -70,6 +72,7 @@ def _solve(
 
         highspy.Highs.resetGlobalScheduler(True)
         opts["threads"] = threads
+    opts["random_seed"] = seed
     opts.update(HIGHS_OPTIONS)
     if form.integer:
         opts["mip_rel_gap"] = float(mip_gap)
@@ -112,6 +115,19 @@ def _solve(
     return _Raw("error", np.zeros(0), None, gap, bound, compile_s, solve_s, msg)
 
 
+def empty_start(form: Formulation) -> dict[int, np.ndarray] | None:
+    """Values of every variable for the plan that serves nothing (all work lost).
+
+    Feasible whenever no cap limit is negative; ``None`` for a program without
+    the ``lost`` variable (every workload must then be placed).
+    """
+    if form.lost is None:
+        return None
+    out = {var.id: np.zeros(var.shape) for var in form.problem.variables()}
+    out[form.lost.id] = np.asarray(form.params["lost_ub"].value, dtype=float).copy()
+    return out
+
+
 def round_counts(shares: list[float], total: int) -> list[int]:
     """Integral counts summing to ``total``, close to ``shares`` (largest remainder).
 
@@ -146,6 +162,10 @@ class Planner(WarmStarts):
     repair : transfers still without a wavelength after the cuts are placed again
         first-fit around the rest of the plan (:func:`optimizer.solve.repair.repair_blocked`);
         those that fit nowhere stay in ``Plan.unassigned`` (unplaced).
+    seed : seeds HiGHS (``random_seed``) and the LNS neighbourhoods: the same inputs and
+        seed give the same plan when the search ends at the gap or after ``max_rounds``.
+    progress : called with a line of search progress (incumbent, bound, neighbourhood).
+    max_rounds : stop the LNS after that many rounds (a reproducible work limit).
     """
 
     def __init__(
@@ -156,6 +176,9 @@ class Planner(WarmStarts):
         threads: int | None = None,
         integer_lightpaths: bool = True,
         repair: bool = True,
+        seed: int = 0,
+        progress: Callable[[str], None] | None = None,
+        max_rounds: int | None = None,
     ) -> None:
         t0 = time.perf_counter()
         self.instance = instance
@@ -164,12 +187,24 @@ class Planner(WarmStarts):
         self.max_cuts = max_cuts
         self.repair = repair
         self.threads = threads
+        self.seed = seed
+        self.progress = progress
+        self.max_rounds = max_rounds
+        #: share of the LNS's time for its sequential + repair start (0: relax-and-fix only)
+        self.sequential_share = 0.3
+        self._seq_timed = False
         self._lp: Formulation | None = None
         self._solves = 0
         self._hm: HighsModel | None = None  # the LNS's persistent HiGHS model
         self._last: np.ndarray | None = None  # the LNS's last plan (a re-plan's start)
         self._note = ""
         self._lp_obj: float | None = None
+        self._plan: Plan | None = None  # the last plan (a re-plan repairs it)
+        self._prev: Plan | None = None
+
+    def _say(self, msg: str) -> None:
+        if self.progress is not None:
+            self.progress(msg)
 
     def lp_bound(self, instance: Instance | None = None, time_limit: float = 60.0) -> float | None:
         """Objective of the LP relaxation (integrality dropped), ``None`` if it has none."""
@@ -191,8 +226,15 @@ class Planner(WarmStarts):
         diagnose: bool = True,
         warm: Plan | str | None = "auto",
         method: str = "auto",
+        previous: Plan | None = None,
     ) -> Plan:
         """Solve (after rewriting parameters from ``instance`` if given) and return the plan.
+
+        ``previous``: a plan to re-plan from (default: this planner's last plan, on a
+        re-plan). When the previous solution no longer meets every row of the new
+        program, it is repaired first (:func:`optimizer.solve.replan.repair_from`: keep what
+        still holds, move only the workloads on broken rows) and the search continues
+        from the repaired plan instead of starting over.
 
         ``method``: ``"lns"`` — LP bound, relax-and-fix start, then fix-and-optimise
         neighbourhoods on HiGHS until the plan is within ``mip_gap`` of the LP bound
@@ -219,6 +261,24 @@ class Planner(WarmStarts):
         with a named ``warm`` starts from the previous solution instead (cvxpy's
         solver cache).
         """
+        plan = self._solve_plan(
+            instance, time_limit, mip_gap, with_lp_bound, diagnose, warm, method, previous
+        )
+        if plan.placements:
+            self._plan = plan
+        return plan
+
+    def _solve_plan(
+        self,
+        instance: Instance | None,
+        time_limit: float,
+        mip_gap: float,
+        with_lp_bound: bool,
+        diagnose: bool,
+        warm: Plan | str | None,
+        method: str,
+        previous: Plan | None,
+    ) -> Plan:
         t_start = time.perf_counter()
         inst = instance or self.instance
         if instance is not None:
@@ -237,17 +297,33 @@ class Planner(WarmStarts):
         t_w = time.perf_counter()
         # re-plans start from the previous solution (cvxpy's solver cache) unless given a plan
         named = isinstance(warm, str)
+        self._prev = previous if previous is not None else self._plan
         if use_lns:
             w = self._warm(inst, warm, time_limit) if isinstance(warm, Plan) else None
+        elif previous is not None:
+            from optimizer.solve.replan import repair_from
+
+            w = self._warm(inst, repair_from(inst, previous)[0], time_limit)
         else:
             w = None if named and self._solves > 1 else self._warm(inst, warm, time_limit)
+        fallback = False
+        if w is None and not use_lns and self.form.lost is not None:
+            # a fallback if the MILP finds no incumbent: first-fit (partial plans allowed)
+            from optimizer.baselines import first_fit
+
+            w = self._warm(inst, first_fit(inst), time_limit)
+            start0 = None  # HiGHS searches on its own; the fallback only stands in for nothing
+            fallback = True
+        else:
+            start0 = w.values if w is not None else None
         warm_s = time.perf_counter() - t_w
         bound0: float | None = None
         lightpaths: list[Lightpath] = []
         blocked: list[Unassigned] = []
-        good: tuple[_Raw, list[Lightpath], list[Unassigned]] | None = None
+        # the best attempt so far by its objective, a blocked transfer priced as lost work
+        good: tuple[float, _Raw, list[Lightpath], list[Unassigned]] | None = None
         for attempt in range(self.max_cuts + 1):
-            start = w.values if w is not None and attempt == 0 else None
+            start = start0 if attempt == 0 else None
             if use_lns:
                 # each attempt leaves time for the wavelength cuts after it
                 now = time.perf_counter()
@@ -256,20 +332,21 @@ class Planner(WarmStarts):
             else:
                 # the warm starts spent part of the budget: the MILP gets the rest (≥ 10 %)
                 left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit)
-                raw = _solve(self.form, left, mip_gap, self.threads, start)
+                raw = _solve(self.form, left, mip_gap, self.threads, start, self.seed)
             if attempt == 0:
                 bound0 = raw.bound  # a bound of the model before any wavelength cut
             compile_s += raw.compile_s
             solve_s += raw.solve_s
             if raw.status in ("infeasible", "error"):
                 if use_lns and good is not None:
-                    raw, lightpaths, blocked = good  # a cut went too far: keep the best so far
+                    _s, raw, lightpaths, blocked = good  # a cut went too far: the best so far
                 break
             t0 = time.perf_counter()
             lightpaths, blocked, extra = self._assign(inst, raw)
             assign_s += time.perf_counter() - t0
-            if good is None or len(blocked) < len(good[2]):
-                good = (raw, lightpaths, blocked)
+            score = self._score(inst, raw, lightpaths, blocked)
+            if good is None or score < good[0]:
+                good = (score, raw, lightpaths, blocked)
             left = t_start + time_limit - time.perf_counter()
             if use_lns and not blocked and raw.status == "feasible" and left > 1.0:
                 # no cut needed: the time kept for cuts continues the search from this plan
@@ -281,7 +358,12 @@ class Planner(WarmStarts):
                     lps2, blocked2, _ = self._assign(inst, more)
                     if not blocked2:
                         raw, lightpaths = more, lps2
-                        good = (raw, lightpaths, blocked)
+                        good = (
+                            self._score(inst, raw, lightpaths, blocked),
+                            raw,
+                            lightpaths,
+                            blocked,
+                        )
             if not blocked or attempt == self.max_cuts:
                 break
             for (f, t), k in extra.items():
@@ -289,15 +371,21 @@ class Planner(WarmStarts):
             set_parameters(self.form, inst, free_cut=cut)
         if cut:
             set_parameters(self.form, inst)
+            if good is not None:
+                # a later cut attempt may be worse (e.g. no start fit the cut model): the best
+                _s, raw, lightpaths, blocked = good
         lp = self.lp_bound(inst, time_limit) if with_lp_bound and not use_lns else None
         if use_lns and with_lp_bound:
             lp = self._lp_obj
         timings = Timings(compile_s, solve_s + warm_s, assign_s, time.perf_counter() - t_start)
         objective = None
+        placements: tuple[Placement, ...] = ()
         if raw.status in ("optimal", "feasible"):
             energy = self._energy(inst, raw, lightpaths)
             objective, burdens, caps = account(inst, energy)
-        if w is not None:
+            placements = self._placements(inst, raw)
+            objective += lost_work(inst, unserved_ids(inst, placements))
+        if w is not None and not (fallback and objective is not None):
             why = ""
             if objective is None:
                 why = f"the MILP returned {raw.status}" + (
@@ -310,20 +398,7 @@ class Planner(WarmStarts):
             if why:
                 return self._from_warm(inst, w, bound0, mip_gap, lp, timings, why)
         if raw.status == "infeasible":
-            diag: tuple[Relaxation, ...] = ()
-            if diagnose:
-                from optimizer.solve.diagnosis import diagnose as run_diagnosis
-
-                diag = run_diagnosis(inst, time_limit=min(time_limit, 30.0))
-            msg = "the caps cannot all hold" + (" (after wavelength cuts)" if cut else "")
-            return Plan(
-                "infeasible",
-                timings=timings,
-                filled=inst.filled,
-                diagnosis=diag,
-                lp_bound=lp,
-                message=msg,
-            )
+            return self._infeasible(inst, timings, lp, diagnose, time_limit, bool(cut))
         if raw.status == "error" or objective is None:
             return Plan(
                 "error",
@@ -333,9 +408,9 @@ class Planner(WarmStarts):
                 bound=raw.bound,
                 message=raw.message,
             )
-        placements = self._placements(inst, raw)
         repaired = 0
         if blocked and self.repair:
+            from optimizer.solve.repair import repair_blocked
 
             n_blocked = len(blocked)
             pl, lps, left_out, energy_r = repair_blocked(inst, placements, lightpaths, blocked)
@@ -343,23 +418,49 @@ class Planner(WarmStarts):
             placements = tuple(sorted(pl, key=lambda p: p.workload))
             lightpaths = sorted(lps, key=lambda lp: (lp.slot, lp.workload or ""))
             blocked, repaired = list(left_out), n_blocked - len(left_out)
-        status = raw.status if not blocked and not repaired else "feasible"
+            objective += lost_work(inst, unserved_ids(inst, placements))
+        still = sorted({u.workload for u in blocked if u.site})  # placed, no wavelength
+        if still:  # only without the repair: that work is not served either
+            objective = self._without(inst, placements, lightpaths, still)
+        unserved = unserved_ids(inst, placements)
+        status = raw.status if not blocked and not repaired and not unserved else "feasible"
         gap, bound = raw.gap, raw.bound
         if cut:
             bound = bound0  # wavelength cuts are not valid inequalities: the uncut bound
         if (use_lns or cut) and bound is not None:
             # the accounted plan (its real lightpaths) against the bound
             gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
-            ok = gap <= mip_gap + 1e-12 and not blocked and not repaired
+            ok = gap <= mip_gap + 1e-12 and not blocked and not repaired and not unserved
             status = "optimal" if ok else "feasible"
+        diag: tuple[Relaxation, ...] = ()
         msg = self._note
+        if unserved:
+            left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit, 1.0)
+            if self.strict_feasible(inst, left) is False:
+                # proven: no plan serves every workload; the best partial plan is kept
+                status = "infeasible"
+                if diagnose:
+                    from optimizer.solve.diagnosis import diagnose as run_diagnosis
+
+                    diag = run_diagnosis(inst, time_limit=min(time_limit, 30.0))
+                msg = (
+                    "the caps cannot all hold with every workload served; the plan is the "
+                    f"best partial one found (serves {len(placements)})"
+                    + (f"; {msg}" if msg else "")
+                )
+            elif diagnose:
+                diag = why_unserved(inst, placements, lightpaths, unserved)
         if repaired:
             msg = (
                 f"{repaired} transfer(s) without a wavelength after {self.max_cuts} cut(s) "
                 "placed again first-fit" + (f"; {self._note}" if self._note else "")
             )
-        if blocked:
-            msg = f"{len(blocked)} workload(s) fit nowhere after the repair; " + msg
+        if unserved and status != "infeasible":
+            msg = (
+                f"{len(unserved)} workload(s) not served (no complete plan found in the time "
+                "limit; the diagnosis says what keeps them out); " + msg
+            )
+        lost = lost_work(inst, [*unserved, *still])
         return Plan(
             status=status,
             objective=objective,
@@ -372,9 +473,103 @@ class Planner(WarmStarts):
             lp_bound=lp,
             timings=timings,
             filled=inst.filled,
+            diagnosis=diag,
             unassigned=tuple(blocked),
             message=msg,
+            served=len(placements) - len(still),
+            unserved=unserved,
+            blocked=tuple(still),
+            lost_work=lost,
         )
+
+    def _score(
+        self, inst: Instance, raw: _Raw, lightpaths: list[Lightpath], blocked: list[Unassigned]
+    ) -> float:
+        """An attempt's objective with its blocked transfers priced as lost work."""
+        placed = self._placements(inst, raw)
+        out = [*unserved_ids(inst, placed), *(u.workload for u in blocked)]
+        return account(inst, self._energy(inst, raw, lightpaths))[0] + lost_work(inst, out)
+
+    def _infeasible(
+        self,
+        inst: Instance,
+        timings: Timings,
+        lp: float | None,
+        diagnose: bool,
+        time_limit: float,
+        cut: bool,
+    ) -> Plan:
+        """The answer when the caps cannot all hold with every workload served."""
+        diag: tuple[Relaxation, ...] = ()
+        if diagnose:
+            from optimizer.solve.diagnosis import diagnose as run_diagnosis
+
+            diag = run_diagnosis(inst, time_limit=min(time_limit, 30.0))
+        msg = "the caps cannot all hold" + (" (after wavelength cuts)" if cut else "")
+        return Plan(
+            "infeasible",
+            timings=timings,
+            filled=inst.filled,
+            diagnosis=diag,
+            lp_bound=lp,
+            message=msg,
+        )
+
+    def strict_feasible(self, inst: Instance, time_limit: float) -> bool | None:
+        """Whether a plan serving every workload exists (``None``: unknown in ``time_limit``).
+
+        The LP relaxation with the lost work held at 0 first, then the integral program
+        (any plan will do, gap 50 %). ``False``: no plan serves every workload and the
+        instance is ``infeasible``; otherwise a plan that leaves work out is a partial
+        answer (``feasible``).
+        """
+        from optimizer.solve.highs_model import load
+
+        if self.form.lost is None:
+            return True
+        hm = load(self.form.problem)  # the current parameters
+        cols = hm.column(self.form.lost)
+        idx = np.arange(cols.start, cols.stop)
+        hm.fix(idx, np.zeros(idx.size))
+        t0 = time.perf_counter()
+        r = hm.solve(max(time_limit, 0.1), relaxation=True)
+        if r.status == "infeasible":
+            return False
+        if r.status == "error":
+            return None
+        # the relaxation fits (fractional workloads): does the integral program? (HiGHS
+        # proves it quickly on small instances; a time-out says nothing)
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0.1:
+            return None
+        m = hm.solve(left, 0.5)
+        if m.status == "infeasible":
+            return False
+        return None if m.status == "error" else True
+
+    def _without(
+        self,
+        inst: Instance,
+        placements: tuple[Placement, ...],
+        lightpaths: list[Lightpath],
+        blocked: list[str],
+    ) -> float:
+        """Objective of the served work (blocked workloads out) plus the value of the rest."""
+        sidx = inst.site_index()
+        cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+        energy = np.zeros((len(inst.sites), inst.horizon))
+        out = set(blocked)
+        for p in placements:
+            if p.workload not in out:
+                for i, u in enumerate(inst.classes[cls_of[p.workload]].profile_kwh):
+                    energy[sidx[p.site], p.slot + i] += u
+        for lp in lightpaths:
+            if lp.workload is not None and lp.workload not in out:
+                energy[
+                    sidx[next(p.site for p in placements if p.workload == lp.workload)], lp.slot
+                ] += lp.energy_kwh
+        lost = lost_work(inst, [*unserved_ids(inst, placements), *blocked])
+        return account(inst, energy)[0] + lost
 
     def _lns(
         self,
@@ -390,7 +585,7 @@ class Planner(WarmStarts):
 
         t0 = time.perf_counter()
         if self._hm is None:
-            self._hm = load(self.form.problem)
+            self._hm = load(self.form.problem, random_seed=self.seed)
         else:
             self._hm.update(self.form.problem)
         hm = self._hm
@@ -400,10 +595,59 @@ class Planner(WarmStarts):
             hm.relax(hm.column(self.form.n))
         compile_s = time.perf_counter() - t0
         starts: dict[str, np.ndarray] = {}
+        focus: list[int] = []
         if start is not None:
             starts["warm"] = hm.vector(start)
+        empty = empty_start(self.form)
+        if empty is not None:
+            starts["empty"] = hm.vector(empty)  # serving nothing: the search always has a plan
         if self._last is not None and hm.feasible(self._last):
             starts[label] = self._last
+        elif self._prev is not None and label == "previous plan":
+            # the change broke the previous plan: repair it rather than start over
+            from optimizer.solve.replan import repair_from
+
+            fixed, _moved = repair_from(inst, self._prev)
+            vals = self._values(inst, fixed)
+            if vals is not None:
+                label = "repaired previous plan"
+                starts[label] = hm.vector(vals[0])
+                self._say(f"previous plan repaired: {fixed.message}")
+                was = {(p.workload, p.site, p.slot) for p in self._prev.placements}
+                cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+                focus = sorted(
+                    {
+                        cls_of[p.workload]
+                        for p in fixed.placements
+                        if (p.workload, p.site, p.slot) not in was
+                    }
+                )
+        with_rf = label not in starts
+        if label == "previous plan" and label not in starts:
+            # no previous plan to keep: first-fit (one greedy pass, partial plans allowed),
+            # and sequential + repair (the placement without the network, solved by the same
+            # search on a much easier model, then blocked transfers placed again first-fit)
+            from optimizer.baselines import first_fit, sequential
+
+            ff = self._values(inst, first_fit(inst))
+            if ff is not None:
+                starts["first-fit"] = hm.vector(ff[0])
+            if self.form.groups and self.sequential_share > 0:
+                budget = (deadline - time.perf_counter()) * self.sequential_share
+                seq = sequential(
+                    inst,
+                    time_limit=max(budget, 0.5),
+                    mip_gap=mip_gap,
+                    repair=True,
+                    seed=self.seed,
+                    max_rounds=self.max_rounds,
+                )
+                sv = self._values(inst, seq)
+                if sv is not None:
+                    starts["sequential+repair"] = hm.vector(sv[0])
+                    with_rf = False
+                    self._seq_timed = "stopped at the time limit" in seq.message
+                    self._say(f"sequential+repair start {sv[2]:.6g}")
         res = search(
             hm,
             self.form,
@@ -411,8 +655,12 @@ class Planner(WarmStarts):
             time_limit=max(deadline - time.perf_counter(), 0.5),
             mip_gap=mip_gap,
             starts=starts,
-            relax_fix=label not in starts,
+            relax_fix=with_rf,
             workers=max(self.threads or 2, 1),
+            seed=self.seed,
+            max_rounds=self.max_rounds,
+            focus=focus,
+            progress=self.progress,
         )
         self._lp_obj = res.lp_bound
         if res.values is None:
@@ -420,9 +668,16 @@ class Planner(WarmStarts):
             why = "" if status == "infeasible" else "LNS: no plan within the time limit"
             return _Raw(status, np.zeros(0), None, None, res.bound, compile_s, res.seconds, why)
         self._last = res.values
+        stop = {
+            "gap": "within the gap",
+            "rounds": "round limit",
+            "time": "time limit: the plan depends on the machine's speed",
+        }.get(res.stopped, res.stopped)
+        if res.start == "sequential+repair" and self._seq_timed and res.stopped != "time":
+            stop += " (its sequential start stopped at the time limit: it depends on the speed)"
         self._note = (
             f"LNS: {res.iterations} neighbourhoods, {res.improved} improvements from the "
-            f"{res.start} start; bound = LP relaxation"
+            f"{res.start} start; bound = LP relaxation; stopped at {stop}"
         )
         x = np.rint(res.values[hm.column(self.form.x)]).astype(int)
         n = None if self.form.n is None else res.values[hm.column(self.form.n)]

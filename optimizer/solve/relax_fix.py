@@ -55,8 +55,9 @@ def relax_fix(
 
     ``time_limit`` bounds the LP plus the fixed MILP together (roughly).
     """
-    from optimizer.model.accounting import account
+    from optimizer.model.accounting import account, lost_work
     from optimizer.solve.program import _solve
+    from optimizer.solve.unserved import unserved_ids
 
     t0 = time.perf_counter()
     form = planner.form
@@ -83,10 +84,16 @@ def relax_fix(
         return None
     energy = planner._energy(inst, raw, lightpaths)
     objective, burdens, caps = account(inst, energy)
+    placements = planner._placements(inst, raw)
+    unserved = unserved_ids(inst, placements)
+    objective += lost_work(inst, unserved)
     return Plan(
         status="feasible",
         objective=objective,
-        placements=planner._placements(inst, raw),
+        placements=placements,
+        unserved=unserved,
+        served=len(placements),
+        lost_work=lost_work(inst, unserved),
         lightpaths=tuple(lightpaths),
         burdens=burdens,
         caps=caps,

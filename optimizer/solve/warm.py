@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from optimizer.inputs.instance import Instance
-from optimizer.model.accounting import account
+from optimizer.model.accounting import account, lost_work
 from optimizer.model.formulation import Formulation
 from optimizer.model.plan import Plan, Timings
+from optimizer.solve.unserved import unserved_ids
 
 if TYPE_CHECKING:
     from optimizer.solve.program import Planner
@@ -57,11 +58,14 @@ class WarmStarts:
         why: str,
     ) -> Plan:
         """The warm-start plan, re-accounted, as the joint planner's answer."""
-        objective, burdens, caps = account(inst, w.energy)
+        _obj, burdens, caps = account(inst, w.energy)
+        objective = w.objective
+        unserved = unserved_ids(inst, w.plan.placements)
         gap = None
         if bound is not None and np.isfinite(bound):
             gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
-        status = "optimal" if gap is not None and gap <= mip_gap + 1e-9 else "feasible"
+        ok = gap is not None and gap <= mip_gap + 1e-9 and not unserved
+        status = "optimal" if ok else "feasible"
         return Plan(
             status=status,
             objective=objective,
@@ -76,14 +80,21 @@ class WarmStarts:
             filled=inst.filled,
             planner="joint",
             message=f"incumbent from the {w.name} warm start ({why})",
+            unassigned=tuple(u for u in w.plan.unassigned if u.workload in set(unserved)),
+            served=len(w.plan.placements),
+            unserved=unserved,
+            lost_work=lost_work(inst, unserved),
         )
 
     # -- warm start ------------------------------------------------------------
 
     @staticmethod
     def _complete(inst: Instance, p: Plan) -> bool:
-        n = sum(c.count for c in inst.classes)
-        return len(p.placements) == n and not p.unassigned and not p.violated
+        """Usable as a start: within every cap, every placed transfer routed (work may be
+        left out: the program prices it)."""
+        placed = {q.workload for q in p.placements}
+        blocked = any(u.workload in placed for u in p.unassigned) or bool(p.blocked)
+        return not blocked and not p.violated
 
     def _warm(
         self, inst: Instance, warm: Plan | str | None, time_limit: float = 60.0
@@ -175,7 +186,7 @@ class WarmStarts:
             v = np.zeros(len(form.route_cols))
             where = {p.workload: sidx[p.site] for p in warm.placements}
             for lp in warm.lightpaths:
-                if lp.workload is None or lp.workload in carried:
+                if lp.workload is None or lp.workload in carried or lp.workload not in where:
                     return None
                 carried.add(lp.workload)
                 c, d = cls_of[lp.workload], where[lp.workload]
@@ -199,10 +210,15 @@ class WarmStarts:
         if placed_need - carried:
             return None  # a transfer without its lightpath
         out[form.energy.id] = energy
+        if form.lost is not None:
+            lost = np.array([c.count for c in inst.classes], dtype=float)
+            for p in warm.placements:
+                lost[cls_of[p.workload]] -= 1
+            out[form.lost.id] = lost
         if not self._satisfies(out):
             return None
         e2 = energy.reshape(S, T)
-        return out, e2, account(inst, e2)[0]
+        return out, e2, account(inst, e2)[0] + lost_work(inst, unserved_ids(inst, warm.placements))
 
     def _satisfies(self, values: dict[int, np.ndarray], tol: float = 1e-6) -> bool:
         """Whether ``values`` (one array per variable) meet every constraint of the problem."""

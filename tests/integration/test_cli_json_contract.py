@@ -42,6 +42,10 @@ OFFLINE: list[tuple[list[str], str]] = [
     (["experiment", "orca", "--out", "{tmp}", "--json"], "hours"),
     (["experiment", "year", "--days", "1", "--time-limit", "10", "--out", "{tmp}", "--json"],
      "totals"),
+    (["region", "--json", "--max-signals", "2"], "alpha"),
+    (["region", "--json", "--caps", str(REPO / "docs" / "examples" / "region-caps.yaml"),
+      "--max-signals", "0", "--x", "power:dc-fra=0.004:0.04:2", "--y", "scale=20:200:2",
+      "--backend", "processes", "--workers", "2", "--results", "{tmp}/cells.jsonl"], "grid"),
     *[
         (["validate", str(REPO / "examples" / f), "--json"], "valid")
         for f in ("plan.json", "devices.yaml", "workloads.yaml", "caps.yaml", "lab.clab.yml")

@@ -37,7 +37,8 @@ def test_infeasible_exits_zero_with_diagnosis(
     code, out, _ = run(capsys, "--caps", str(caps), "--json")
     assert code == 0
     doc = json.loads(out)
-    assert doc["status"] == "infeasible" and doc["objective"] is None
+    assert doc["status"] == "infeasible"
+    assert doc["served"] == 0 and doc["unserved"] == ["django-unit-tests"]
     assert any(r["cap"] == "power" and r["unit"] == "kW" for r in doc["diagnosis"])
     assert any(r["cap"] == "workload" for r in doc["diagnosis"])
 
@@ -82,3 +83,39 @@ def test_lns_method_and_cap_confidence_audit(
     assert sorted(r["probability"] for r in rows)[1:] == [1.0, 1.0]
     code, _, err = run(capsys, "--uncertainty", "-1")
     assert code == 2 and "--uncertainty" in err
+
+
+def test_replan_from_a_previous_plan_and_like_with_like_baseline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "--json", "--seed", "3")
+    assert code == 0
+    first = json.loads(out)
+    assert first["served"] == 1 and first["unserved"] == [] and first["blocked"] == []
+    prev = tmp_path / "previous.json"
+    prev.write_text(out, encoding="utf-8")
+    # the previous plan still holds: the re-plan keeps it
+    code, out, _ = run(
+        capsys, "--json", "--seed", "3", "--from", str(prev), "--baseline", "sequential+repair"
+    )
+    assert code == 0
+    again = json.loads(out)
+    assert again["placements"] == first["placements"]
+    assert again["baseline"]["planner"] == "sequential+repair"
+    vs = again["vs_baseline"]
+    assert vs["served_joint"] == 1 and vs["served_baseline"] == 1 and vs["same_served"]
+    # a caps file the previous plan breaks: repaired, still an answer (exit 0)
+    site = first["placements"][0]["site"]
+    caps = tmp_path / "caps.yaml"
+    caps.write_text(f"site_power: {{{site}: 1 W}}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "--json", "--from", str(prev), "--caps", str(caps))
+    assert code == 0
+    moved = json.loads(out)
+    assert moved["served"] == 1 and moved["placements"][0]["site"] != site
+    # bad input: a missing or malformed previous plan is exit 2, naming the file
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"placements": [{"workload": "x"}]}', encoding="utf-8")
+    code, _, err = run(capsys, "--from", str(bad))
+    assert code == 2 and "bad.json" in err and "placements[0].site" in err
+    code, _, err = run(capsys, "--from", str(tmp_path / "missing.json"))
+    assert code == 2 and "missing.json" in err

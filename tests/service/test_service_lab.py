@@ -4,6 +4,7 @@ diff pushed. Nothing mocked: device state is read back over separate NETCONF ses
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from bench.api import dirtier
-from containerlab.status import LabStatus
+from containerlab.status import LabStatus, NodeStatus
 from controller.discovery import discover
 from controller.seed import seed_from_lab
 from controller.service.config import ServiceConfig
@@ -30,6 +31,26 @@ def lab_cfg(tmp_path: Path, st: LabStatus, **kw: Any) -> ServiceConfig:
     return ServiceConfig(
         store=str(tmp_path / "fsor.sqlite"), lab=st.file, lab_instance=st.instance, **base
     )
+
+
+def kill_node(node: NodeStatus) -> None:
+    """SIGKILL every process of a lab node (a netconfd node is sshd + netconfd + sessions)."""
+    import subprocess
+
+    from containerlab.status import descendants
+
+    pids: set[int] = set()
+    if node.namespace:
+        out = subprocess.run(
+            ["ip", "netns", "pids", node.namespace], capture_output=True, text=True, check=True
+        )
+        pids |= {int(p) for p in out.stdout.split()}
+    if node.pid is not None:
+        pids |= {node.pid, *descendants(node.pid)}
+    assert pids, node
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 async def devices_hold(st: LabStatus, intents_doc: list[dict[str, Any]]) -> bool:
@@ -72,7 +93,7 @@ async def test_apply_dry_run_then_push_and_read_back(
         await ready(s)
         async with s.http.get("/devices") as r:
             devs = (await r.json())["devices"]
-        assert len(devs) == 28 and all(d["reachable"] and d["last_seen"] for d in devs)
+        assert len(devs) == len(st.nodes) and all(d["reachable"] and d["last_seen"] for d in devs)
         async with s.http.post("/plans", headers=AUTH) as r:
             job_id = (await r.json())["id"]
         await s.job_done(job_id)
@@ -109,9 +130,8 @@ async def test_device_killed_gives_an_event_and_a_replan_around_it(
         inner = [p for p in path[1:-1] if kinds[p] != "netconfd"]
         victim = inner[0] if inner else path[0]
         node = next(n for n in st.nodes if n.name == victim)
-        assert node.pid is not None
         mark = s.events[-1]["id"]
-        os.kill(node.pid, signal.SIGKILL)
+        kill_node(node)
         down = await s.wait_event(lambda e: e["kind"] == "device-down", 60, mark)
         assert down["data"]["device"] == victim
         risk = await s.wait_event(lambda e: e["kind"] == "lightpaths-at-risk", 10, mark)

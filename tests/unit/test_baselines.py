@@ -21,7 +21,7 @@ from optimizer.inputs.caps import Caps, Weights, caps_from_dict
 from optimizer.inputs.instance import Instance
 from optimizer.inputs.signals import build_signals, default_signals, slots_from
 from optimizer.inputs.workloads import Workload, default_workloads
-from optimizer.model.accounting import account
+from optimizer.model.accounting import account, lost_work
 from optimizer.model.formulation import min_transfer_kwh
 from optimizer.model.plan import Plan
 from topology.errors import InputError
@@ -61,7 +61,7 @@ def _line_instance(n: int = 3, deadline: int = 1, caps: Caps | None = None) -> I
     return make_instance(_line_network(), sig, ws, caps, CO2_ONLY)
 
 
-def _energy_of(inst: Instance, plan: Plan) -> np.ndarray:
+def _energy_of(inst: Instance, plan: Plan, served_only: bool = False) -> np.ndarray:
     """Rebuild energy[site, slot] from the plan's placements and lightpaths."""
     sidx = inst.site_index()
     prof = {w: c.profile_kwh for c in inst.classes for w in c.ids}
@@ -69,6 +69,8 @@ def _energy_of(inst: Instance, plan: Plan) -> np.ndarray:
     site_of = {}
     for p in plan.placements:
         site_of[p.workload] = sidx[p.site]
+        if served_only and p.workload in plan.blocked:
+            continue
         for i, u in enumerate(prof[p.workload]):
             e[sidx[p.site], p.slot + i] += u
     for lp in plan.lightpaths:
@@ -78,8 +80,15 @@ def _energy_of(inst: Instance, plan: Plan) -> np.ndarray:
 
 
 def _check_same_accounting(inst: Instance, plan: Plan) -> None:
-    objective, _burdens, caps = account(inst, _energy_of(inst, plan))
-    assert plan.objective == pytest.approx(objective)
+    _objective, _burdens, caps = account(inst, _energy_of(inst, plan))
+    # the objective: the work served, plus the value of the work not served
+    served, _b, _c = account(inst, _energy_of(inst, plan, served_only=True))
+    lost = lost_work(inst, [*plan.unserved, *plan.blocked])
+    assert plan.objective == pytest.approx(served + lost)
+    assert plan.lost_work == pytest.approx(lost)
+    assert plan.served + len(plan.unserved) + len(plan.blocked) == sum(
+        c.count for c in inst.classes
+    )
     assert len(plan.caps) == len(caps)
     assert [c.value for c in plan.caps] == pytest.approx([c.value for c in caps])
     # one channel per fibre per slot, and only free channels
@@ -247,5 +256,6 @@ def test_repair_blocked_places_a_plans_blocked_transfers_around_the_rest() -> No
     assert sorted(p.workload for p in placements) == ["w0", "w1", "w2"] and not left
     assert {lp.workload for lp in lightpaths} == {"w0", "w1", "w2"}
     objective, _b, caps = account(inst, energy)
-    assert objective >= (plain.objective or 0.0) - 1e-9  # more work served, never cheaper
+    served = (plain.objective or 0.0) - plain.lost_work
+    assert objective >= served - 1e-9  # more work served, never cheaper
     assert not [c for c in caps if c.value > c.limit * (1 + 1e-9)]

@@ -15,7 +15,8 @@ from optimizer.inputs.caps import Caps, ZoneCap
 from optimizer.inputs.instance import Instance
 from optimizer.inputs.signal_series import Signals, build_signals, slots_from
 from optimizer.inputs.workloads import Workload
-from optimizer.model.plan import Plan, Timings
+from optimizer.model.accounting import lost_work
+from optimizer.model.plan import Plan, Relaxation, Timings
 from optimizer.solve.program import Planner, _solve
 from topology.model import ChannelGrid, Fibre, Inventory, Roadm, Site
 
@@ -103,23 +104,66 @@ def test_power_cap_binds_and_is_reported() -> None:
     assert all(c.utilisation is not None and c.utilisation <= 1 + 1e-6 for c in power)
 
 
-def test_infeasible_is_a_result_with_diagnosis() -> None:
+def test_the_gap_counts_unserved_work_when_one_workload_cannot_fit() -> None:
     caps = Caps(
         site_power_kw={"dcA": 15.0, "dcC": 15.0},
         zone_caps=(ZoneCap("co2eq", "global", 1e9, "g", "day"),),
     )
     # 5 jobs of 10 kW for one slot, 2 sites x 2 slots x 15 kW: one job per site-slot, 4 fit;
-    # the fifth needs one site-slot raised by 5 kW (plus its tiny transfer energy)
+    # the fifth needs one site-slot raised by 5 kW (plus its tiny transfer energy). The LP
+    # relaxation fits (fractional jobs fill 50 of 60 kW); no integral plan serves all 5
+    inst = make_instance(
+        line_network(8), signals([100.0, 100.0], [10.0, 20.0]), jobs(5), caps, site_caps=False
+    )
+    for method in ("milp", "lns"):
+        plan = Planner(inst).solve(time_limit=5 if method == "lns" else 20, method=method)
+        assert plan.status == "infeasible" and not plan.violated, method
+        assert plan.served == 4 and len(plan.unserved) == 1 and len(plan.placements) == 4
+        doc = plan.to_json()
+        assert doc["served"] == 4 and doc["unserved"] == list(plan.unserved)
+        assert doc["blocked"] == []
+        lost = lost_work(inst, plan.unserved)
+        assert plan.lost_work == pytest.approx(lost) and lost > 0
+        # one objective: the served work's burdens plus the lost work; bound and gap of it
+        energy = sum(b.burdens["co2eq"] for b in plan.burdens)
+        assert plan.objective is not None and plan.bound is not None and plan.gap is not None
+        assert plan.objective > lost and plan.objective - lost < energy  # burdens scaled
+        assert plan.bound <= plan.objective * (1 + 1e-9)
+        assert plan.gap == pytest.approx((plan.objective - plan.bound) / plan.objective, abs=1e-6)
+        if method == "milp":  # HiGHS's dual bound prices the lost work as well: 1 %
+            assert plan.gap <= 0.01
+        else:  # the LP bound serves the fractional fifth job: an honest, wide gap
+            assert plan.status == "infeasible" and plan.gap > 0.01
+        power = [r for r in plan.diagnosis if r.cap == "power"]
+        assert len(power) == 1 and power[0].needed_relaxation == pytest.approx(5.0, rel=1e-3)
+        shed = [r for r in plan.diagnosis if r.cap == "workload" and r.unit == "workloads"]
+        assert [r.needed_relaxation for r in shed] == [1.0]
+
+
+def test_a_workload_left_out_is_explained() -> None:
+    from optimizer.solve.unserved import why_unserved
+
+    caps = Caps(site_power_kw={"dcA": 15.0, "dcC": 15.0})
+    inst = make_instance(
+        line_network(8), signals([100.0, 100.0], [10.0, 20.0]), jobs(5), caps, site_caps=False
+    )
+    plan = Planner(inst).solve(time_limit=20)
+    why = why_unserved(inst, plan.placements, plan.lightpaths, plan.unserved)
+    power = [r for r in why if r.cap == "power"]
+    assert len(power) == 1 and power[0].needed_relaxation == pytest.approx(5.0, rel=1e-3)
+    assert why[-1] == Relaxation("workload", "all", None, 1.0, "workloads")
+
+
+def test_infeasible_is_a_result_with_diagnosis() -> None:
+    caps = Caps(site_power_kw={"dcA": 12.0, "dcC": 12.0})
+    # 5 jobs of 10 kW on 2 sites x 2 slots x 12 kW: even fractionally 50 kW do not fit in 48
     inst = make_instance(
         line_network(8), signals([100.0, 100.0], [10.0, 20.0]), jobs(5), caps, site_caps=False
     )
     plan = Planner(inst).solve(time_limit=20)
     assert plan.status == "infeasible"
     doc = plan.to_json()
-    assert doc["objective"] is None and doc["diagnosis"]
-    power = [r for r in plan.diagnosis if r.cap == "power"]
-    assert len(power) == 1 and power[0].needed_relaxation == pytest.approx(5.0, rel=1e-3)
-    assert all(r.unit == "kW" and r.slot is not None for r in power)
+    assert doc["diagnosis"] and doc["served"] == 4 and len(doc["unserved"]) == 1
     shed = [r for r in plan.diagnosis if r.cap == "workload" and r.unit == "workloads"]
     assert [r.needed_relaxation for r in shed] == [1.0]
 

@@ -60,10 +60,10 @@ def test_replan_starts_from_the_previous_plan_and_rebounds_on_new_signals() -> N
     assert again.lp_bound == pytest.approx(fresh.lp_bound, rel=1e-9)  # the LP was re-solved
     assert again.objective is not None and fresh.objective is not None
     assert again.objective <= first.objective  # cheaper signals, same plan still feasible
-    # a tighter cap the previous plan breaks: it is not used as a start
+    # a tighter cap the previous plan breaks: it is repaired, not used as it is
     tight = replace(cheaper, caps=replace(cheaper.caps, power_kw={"dcA": 20.0, "dcC": 20.0}))
     third = planner.solve(tight, time_limit=10, method="lns")
-    assert "previous plan" not in third.message
+    assert "from the repaired previous plan start" in third.message
     assert not third.violated and third.status in ("optimal", "feasible")
 
 

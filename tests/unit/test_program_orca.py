@@ -9,6 +9,7 @@ from optimizer.inputs import make_instance
 from optimizer.inputs.instance import Instance
 from optimizer.inputs.signals import default_signals
 from optimizer.inputs.workloads import default_workloads
+from optimizer.model.accounting import burden_factor
 from optimizer.solve.program import Planner
 from topology.io import default_inventory
 
@@ -29,12 +30,14 @@ def orca_burden(inst: Instance, d: int, t: int, dim: str) -> float:
         e_tr = cls.volume_gb * min(
             r.energy_kwh_per_gb for r in inst.network.routes[(origin, site.id)]
         )
-    return sum(u * float(g[t + i]) for i, u in enumerate(cls.profile_kwh)) + e_tr * float(g[t])
+    total = sum(u * float(g[t + i]) for i, u in enumerate(cls.profile_kwh)) + e_tr * float(g[t])
+    return total * burden_factor(dim)  # price: EUR/MWh x kWh -> EUR
 
 
 def orca_objective(inst: Instance, d: int, t: int) -> float:
     w, s = inst.weights.weight, inst.weights.scale
-    return sum(w[e] * orca_burden(inst, d, t, e) / s[e] for e in w)
+    # the objective weighs the signals themselves (scales are their means), not EUR
+    return sum(w[e] * orca_burden(inst, d, t, e) / burden_factor(e) / s[e] for e in w)
 
 
 def test_default_job_is_one_class_over_three_sites_and_24_slots(inst: Instance) -> None:

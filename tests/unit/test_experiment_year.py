@@ -60,7 +60,7 @@ def test_year_runs_resumes_and_reports(tmp_path: Path) -> None:
     RAN.clear()
     doc3 = run_scenario("year", tmp_path, days=3, time_limit=10.0, executor=counting,
                         progress=False)
-    assert RAN == ["year:v2:0:10:2"]
+    assert RAN == ["year:v3:0:10:2"]
     assert doc3["results"][:2] == doc["results"]
     assert len(load_results(tmp_path / "tasks.jsonl")) == 3
     files = {p.name for p in tmp_path.iterdir()}

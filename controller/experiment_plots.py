@@ -88,7 +88,7 @@ def period_figures(doc: Mapping[str, Any], out: Path, prefix: str) -> list[str]:
     names = []
     fig, axes = plt.subplots(2, 1, figsize=(10, 6.4), sharex=True)
     _grouped(axes[0], periods, planners, lambda m: m["co2eq"] / 1e6, f"CO2-eq (t) {unit}")
-    _grouped(axes[1], periods, planners, lambda m: m["price"] / 1e3,
+    _grouped(axes[1], periods, planners, lambda m: m["price"],  # EUR (accounting)
              f"electricity cost (EUR) {unit}")
     axes[0].set_title(f"{prefix}: CO2-eq and electricity cost of each planner's plans")
     axes[0].legend(ncols=len(planners), fontsize=8, loc="upper center",

@@ -21,7 +21,7 @@ __all__ = [
 
 _BURDEN_UNITS = {
     "g/kWh": "g",
-    "EUR/MWh": "mEUR",
+    "EUR/MWh": "EUR",  # the accounting scales price burdens by 1e-3 (kWh x EUR/MWh -> EUR)
     "ug/m3": "µg/m³·kWh",
     "µg/m³": "µg/m³·kWh",
     "indicator": "indicator·kWh",
@@ -36,10 +36,11 @@ def write_outputs(out: Path, name: str, doc: Mapping[str, Any], markdown: str) -
 
 
 def burden_unit(signal_unit: str) -> str:
-    """Unit of a burden I_e = Σ kWh·g_e given the signal's unit (EUR/MWh·kWh = mEUR).
+    """Unit of a burden I_e = Σ kWh·g_e given the signal's unit (prices: EUR, see
+    ``optimizer.model.accounting.burden_factor``).
 
     >>> burden_unit("g/kWh"), burden_unit("EUR/MWh"), burden_unit("furlongs")
-    ('g', 'mEUR', 'furlongs·kWh')
+    ('g', 'EUR', 'furlongs·kWh')
     """
     return _BURDEN_UNITS.get(signal_unit, f"{signal_unit}·kWh")
 

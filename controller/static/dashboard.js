@@ -192,7 +192,13 @@ function listenEvents(onPlanDone) {
   const src = new EventSource("events?since=0");  // the replay buffer, then live
   const add = (e) => {
     const li = document.createElement("li");
-    li.textContent = `${new Date().toISOString().slice(11, 19)} ${e.type} ${e.data}`;
+    let body = e.data;
+    try {  // fsor serve sends the whole event as data: show its payload
+      const doc = JSON.parse(e.data);
+      body = JSON.stringify(doc && typeof doc === "object" && "data" in doc ? doc.data : doc);
+    } catch (_) { /* not JSON: show as sent */ }
+    if (body.length > 140) body = body.slice(0, 139) + "…";
+    li.textContent = `${new Date().toISOString().slice(11, 19)} ${e.type} ${body}`;
     list.prepend(li);
     while (list.children.length > 100) list.lastChild.remove();
     list.dataset.count = String(Number(list.dataset.count || 0) + 1);

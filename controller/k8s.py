@@ -1,5 +1,8 @@
 """Kubernetes scheduler extender: fsor's hard caps as a filter, a Green Score as priority.
 
+Length: over 400 lines on purpose: the extender's wire types (Go field names) and its two
+handlers are one contract, read together against kube-scheduler's types.
+
 kube-scheduler calls an HTTP extender (``extenders:`` in its
 ``KubeSchedulerConfiguration``, docs/k8s.md) with the types of
 ``k8s.io/kube-scheduler/extender/v1``. Those Go structs carry no JSON tags, so

@@ -1,5 +1,10 @@
 """The joint program: build once, solve, assign wavelengths, account, diagnose.
 
+Length: over 400 lines on purpose: the Planner: solve paths (MILP, LNS), wavelength
+assignment of a solution, cuts and partial plans share the compiled program's state; warm
+starts, one HiGHS run, heuristics, repair and re-plans are already separate modules. Next
+step: the assignment/extraction methods into solve/extract.py.
+
 :class:`Planner` compiles an :class:`~optimizer.inputs.instance.Instance` once
 (cvxpy, DPP) and solves it with HiGHS; :meth:`Planner.solve` with a changed
 instance (new signals, caps or occupancy, same workloads, sites and slots)

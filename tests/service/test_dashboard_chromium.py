@@ -157,13 +157,14 @@ async def test_dashboard_renders_the_live_plan(tmp_path: Path) -> None:
     assert dom.count('class="lightpath"') == len(lps)
     for lp in lps:
         assert f"@ {lp['frequency_thz']} THz</title>" in dom
-    # sites: one power-vs-cap chart per site with a power cap, drawn by uPlot
+    # sites: one power-vs-cap chart per site with a power cap (SVG: series and dashed cap)
     sites = sorted({c["site_or_zone"] for c in plan["caps"] if c["cap"] == "power"})
     assert sites == ["dc-fra", "dc-sjc", "dc-tyo"]
     for site in sites:
         assert f'data-site="{site}"' in dom
         assert f"{site}: facility power (kW)" in dom
-    assert dom.count('class="uplot') >= len(sites)
+    assert dom.count('class="chart"') >= len(sites)
+    assert dom.count('class="cap"') >= len(sites) and dom.count('class="series"') >= len(sites)
     # placements per hour: the table counts every placement of the plan
     assert attr(dom, "placements", "data-placements") == str(len(plan["placements"]))
     assert dom.count('class="busy"') == len({(p["site"], p["slot"]) for p in plan["placements"]})

@@ -1,5 +1,8 @@
 """Write a containerlab lab from a network inventory (ORCA, a GNPy file, a topohub network).
 
+Length: over 400 lines on purpose: one pass from inventory to clab file, startup files and
+sites.yaml; split further, the byte-for-byte regeneration check would span files.
+
 One ``fsor/device`` node per ROADM and per transponder, optionally one amplifier node per
 fibre line (standing for the line's chain of in-line amplifiers), plus ``conformance``
 netconfd nodes. Device ports are named like the clab interfaces (``eth1`` ...) so LLDP

@@ -1,5 +1,8 @@
 """Launch one conformance node: Debian's ``netconfd`` (yuma123) behind its own ``sshd``.
 
+Length: over 400 lines on purpose: the netconfd launcher (work dir, yuma123 quirks, start-up
+wait); sshd and host accounts are already split out (netconfd_sshd, netconfd_accounts).
+
 Each node is two processes and a work directory: ``netconfd`` (candidate datastore,
 ``--with-startup``, the project module ``yang/fsor-lightpath.yang``, confirmed-commit) listening
 on its own unix socket, and an ``sshd`` listening on ``address:port`` whose ``netconf``

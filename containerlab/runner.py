@@ -1,5 +1,8 @@
 """The lab runner: bring a ``*.clab.yml`` up as real NETCONF devices without Docker.
 
+Length: over 400 lines on purpose: up/down/status share one state-file format and its
+recovery rules; the backends and launchers are already separate modules.
+
 ``up`` starts one NETCONF server per node (concurrently) on the chosen backend, waits for a
 real NETCONF hello from each, and records everything in a state file so ``status`` and
 ``down`` work from any process:

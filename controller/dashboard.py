@@ -1,13 +1,13 @@
 """The operator dashboard at ``/`` of ``fsor serve``: static files shipped in the package.
 
 ``controller/static/``: ``index.html``, ``dashboard.js`` and ``dashboard.css`` (no build
-step) and uPlot 1.6.32 (``uPlot.iife.min.js``, ``uPlot.min.css``; MIT, ``LICENSE-uPlot``),
-so nothing is loaded from the internet at run time. The page reads only the JSON API of the
+step, no third-party script: the charts are drawn as SVG by ``dashboard.js``), so nothing
+is loaded from the internet at run time. The page reads only the JSON API of the
 same server (``/topology``, ``/plans``, ``/plans/{id}``, ``/events``). :func:`add_dashboard`
 is an extension for ``controller.service.app.init(cfg, extensions=[add_dashboard])``.
 
 >>> sorted(FILES)[:3]
-['LICENSE-uPlot', 'dashboard.css', 'dashboard.js']
+['dashboard.css', 'dashboard.js', 'index.html']
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ FILES: Mapping[str, str] = {
     "index.html": "text/html",
     "dashboard.js": "text/javascript",
     "dashboard.css": "text/css",
-    "uPlot.iife.min.js": "text/javascript",
-    "uPlot.min.css": "text/css",
-    "LICENSE-uPlot": "text/plain",
 }
 
 

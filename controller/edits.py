@@ -1,5 +1,8 @@
 """From lightpath intents and the devices' current state to per-device edits (pure).
 
+Length: over 400 lines on purpose: the desired-state computation and the diff are one sans-
+IO function family over the same device model.
+
 This is the sans-IO heart of provisioning (:mod:`controller.provision` does the I/O).
 The desired state of the parts fsor manages is computed for every device and diffed
 against what the device has: transponder optical channels (frequency, power, mode),

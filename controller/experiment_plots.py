@@ -88,7 +88,7 @@ def period_figures(doc: Mapping[str, Any], out: Path, prefix: str) -> list[str]:
     names = []
     fig, axes = plt.subplots(2, 1, figsize=(10, 6.4), sharex=True)
     _grouped(axes[0], periods, planners, lambda m: m["co2eq"] / 1e6, f"CO2-eq (t) {unit}")
-    _grouped(axes[1], periods, planners, lambda m: m["price"] / 1e3,
+    _grouped(axes[1], periods, planners, lambda m: m["price"],  # EUR (accounting)
              f"electricity cost (EUR) {unit}")
     axes[0].set_title(f"{prefix}: CO2-eq and electricity cost of each planner's plans")
     axes[0].legend(ncols=len(planners), fontsize=8, loc="upper center",
@@ -115,7 +115,7 @@ def period_figures(doc: Mapping[str, Any], out: Path, prefix: str) -> list[str]:
     axes[0].set_xticks(list(x), [r["period"] for r in periods], fontsize=8)
     axes[0].set_ylabel(f"objective − joint (% of joint) {unit}")
     axes[0].set_title(f"{prefix}: each planner's objective against the joint plan's "
-                      "(co2-only breaks caps, first-fit drops work: lower for that reason)")
+                      "(work a plan leaves unplaced is priced as lost work; co2-only breaks caps)")
     axes[0].title.set_fontsize(9)
     axes[0].legend(fontsize=8)
     axes[0].grid(alpha=0.3)

@@ -21,7 +21,7 @@ __all__ = [
 
 _BURDEN_UNITS = {
     "g/kWh": "g",
-    "EUR/MWh": "mEUR",
+    "EUR/MWh": "EUR",  # the accounting scales price burdens by 1e-3 (kWh x EUR/MWh -> EUR)
     "ug/m3": "µg/m³·kWh",
     "µg/m³": "µg/m³·kWh",
     "indicator": "indicator·kWh",
@@ -36,10 +36,11 @@ def write_outputs(out: Path, name: str, doc: Mapping[str, Any], markdown: str) -
 
 
 def burden_unit(signal_unit: str) -> str:
-    """Unit of a burden I_e = Σ kWh·g_e given the signal's unit (EUR/MWh·kWh = mEUR).
+    """Unit of a burden I_e = Σ kWh·g_e given the signal's unit (prices: EUR, see
+    ``optimizer.model.accounting.burden_factor``).
 
     >>> burden_unit("g/kWh"), burden_unit("EUR/MWh"), burden_unit("furlongs")
-    ('g', 'mEUR', 'furlongs·kWh')
+    ('g', 'EUR', 'furlongs·kWh')
     """
     return _BURDEN_UNITS.get(signal_unit, f"{signal_unit}·kWh")
 
@@ -281,6 +282,28 @@ def days_markdown(doc: Mapping[str, Any], figures: Sequence[str]) -> str:
             "and slots, the integral plan may not (job granularity and windows).",
             "",
         ]
+    regions = [r for r in doc["results"] if "region" in r]
+    if regions:
+        lines += [
+            "## Investment signals (the region issue's `optimizer.analysis.region.region`)",
+            "",
+            "Per day: α (LP) and the three caps whose raise grows α most, ranked by α gained "
+            "per +1 % of the cap (the LP dual, checked by a re-solve with the cap raised; "
+            "`d_alpha_fd`). 'row' = one slot or day of a cap, 'cap' = the cap as written.",
+            "",
+        ]
+        rows = []
+        for r in regions:
+            reg = r["region"]
+            for k, sig in enumerate(reg["signals"] or [None]):
+                rows.append([
+                    r["day"] if k == 0 else "", fmt(reg["alpha"]) if k == 0 else "",
+                    sig["cap"] if sig else "–", sig["scope"] if sig else "",
+                    fmt(sig["d_alpha_per_pct"]) if sig else "",
+                    fmt(sig["d_alpha_fd"]) if sig else "", sig["text"] if sig else "",
+                ])
+        lines += [table(["day", "α", "cap", "scope", "α per +1 %", "α per unit (re-solve)",
+                         "reads"], rows), ""]
     lines += [f"## Per {doc['period']}", ""]
     head = ["period", "days", *[f"{d} {p}" for d in doc["dims"][:1] for p in doc["planners"]],
             *[f"violations {p}" for p in doc["planners"]],

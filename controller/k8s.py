@@ -1,5 +1,8 @@
 """Kubernetes scheduler extender: fsor's hard caps as a filter, a Green Score as priority.
 
+Length: over 400 lines on purpose: the extender's wire types (Go field names) and its two
+handlers are one contract, read together against kube-scheduler's types.
+
 kube-scheduler calls an HTTP extender (``extenders:`` in its
 ``KubeSchedulerConfiguration``, docs/k8s.md) with the types of
 ``k8s.io/kube-scheduler/extender/v1``. Those Go structs carry no JSON tags, so
@@ -100,7 +103,6 @@ class ExtenderConfig:
     kw_per_cpu: float = 0.01
     default_duration_h: float = 1.0
     weights: Mapping[str, float] = field(default_factory=lambda: {"co2eq": 1.0})
-    scales: Mapping[str, float] = field(default_factory=dict)
 
 
 def _number(value: Any, where: str, positive: bool = True) -> float:
@@ -235,35 +237,32 @@ def _list_envelope(args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def green_scores(sites: Sequence[SiteNow], config: ExtenderConfig) -> dict[str, int]:
-    """Green Score per site, 0..MaxExtenderPriority (documented formula, docs/k8s.md).
+    """Green Score per site now, scaled to 0..MaxExtenderPriority (docs/k8s.md).
 
-    b_d = Σ_e ω_e·g_{d,e}(now)/s_e (the objective's burden per kWh, × PUE), s_e the
-    given scale or the mean over these sites; the lowest b gets 10, the highest 0,
-    linear between (all equal: 10). A site lacking a weighted signal scores 0.
+    The score is fsor's Green Score (:func:`optimizer.analysis.sci.green_scores`: each
+    weighted dimension min-max normalised over the sites, GS = 100·(1 − Σ ω·n / Σ ω))
+    over the sites' *current* signals, then ``round(GS / 10)``: the cleanest site in every
+    weighted dimension gets 10, the dirtiest 0. Sites lacking a weighted signal are left out
+    of the comparison and score 0; so does every site when no weighted dimension is there.
 
-    >>> a = SiteNow("a", pue=1.0, intensity={"co2eq": 100.0})
-    >>> b = SiteNow("b", pue=1.0, intensity={"co2eq": 300.0})
-    >>> c = SiteNow("c", pue=1.0, intensity={"co2eq": 150.0})
+    >>> a = SiteNow("a", intensity={"co2eq": 100.0})
+    >>> b = SiteNow("b", intensity={"co2eq": 300.0})
+    >>> c = SiteNow("c", intensity={"co2eq": 150.0})
     >>> green_scores([a, b, c], ExtenderConfig())
     {'a': 10, 'b': 0, 'c': 8}
     """
-    dims = [d for d, w in config.weights.items() if w]
-    scale = dict(config.scales)
-    for d in dims:
-        if d not in scale:
-            vals = [s.intensity[d] for s in sites if d in s.intensity]
-            scale[d] = (abs(sum(vals) / len(vals)) or 1.0) if vals else 1.0
-    burden = {
-        s.site: s.pue * sum(config.weights[d] * s.intensity[d] / scale[d] for d in dims)
-        for s in sites if all(d in s.intensity for d in dims)
-    }
+    from optimizer.analysis.sci import green_scores as fsor_green_scores
+
+    dims = [d for d, w in config.weights.items() if w > 0]
     out = dict.fromkeys((s.site for s in sites), MIN_EXTENDER_PRIORITY)
-    if burden:
-        lo, hi = min(burden.values()), max(burden.values())
-        for site, b in burden.items():
-            frac = 1.0 if hi == lo else (hi - b) / (hi - lo)
-            span = MAX_EXTENDER_PRIORITY - MIN_EXTENDER_PRIORITY
-            out[site] = MIN_EXTENDER_PRIORITY + round(frac * span)
+    scored = [s for s in sites if dims and all(d in s.intensity for d in dims)]
+    if not scored:
+        return out
+    signal = {(s.site, d): [s.intensity[d]] for s in scored for d in dims}
+    gs = fsor_green_scores(signal, [s.site for s in scored], {d: config.weights[d] for d in dims})
+    span = MAX_EXTENDER_PRIORITY - MIN_EXTENDER_PRIORITY
+    for s in scored:
+        out[s.site] = MIN_EXTENDER_PRIORITY + round(gs[(s.site, 0)] / 100.0 * span)
     return out
 
 

@@ -1,5 +1,8 @@
 """The controller's store: applied transactions (with what they replaced) and an audit log.
 
+Length: over 400 lines on purpose: the schema's migrations are SQL text kept in order in one
+list; the Store class itself is ~200 lines.
+
 One SQLite file by default (WAL journal, so readers never block the one writer). The
 schema is versioned by ``PRAGMA user_version`` and grown by :data:`MIGRATIONS`, an ordered
 list of SQL steps: step ``i`` brings the file from version ``i`` to ``i + 1``. To add

@@ -14,6 +14,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     [ -x /usr/sbin/sshd ] || need+=(openssh-server)
     command -v ip >/dev/null 2>&1 || need+=(iproute2)
     command -v yanglint >/dev/null 2>&1 || need+=(libyang2-tools)
+    # the dashboard test loads the page in a real headless browser
+    command -v chromium >/dev/null 2>&1 || need+=(chromium)
     if [ ${#need[@]} -gt 0 ]; then
         echo "setup: apt-get install ${need[*]}" >&2
         export DEBIAN_FRONTEND=noninteractive

@@ -1,5 +1,8 @@
 """The device's datastores and their rules, independent of the NETCONF transport.
 
+Length: over 400 lines on purpose: the datastores, locks and confirmed commit are one state
+machine guarded by one lock; splitting it would spread the lock.
+
 :class:`DeviceEngine` holds ``running`` and ``candidate``, the per-datastore locks and the
 pending confirmed commit; every method is thread-safe (sessions run in their own threads) and
 raises :class:`RpcFault` (error-tag, message, path, info) for the server to turn into an

@@ -1,5 +1,8 @@
 """NETCONF over SSH for a :class:`~containerlab.device.engine.DeviceEngine`.
 
+Length: over 400 lines on purpose: one RPC dispatcher over the netconf library's server: one
+method per NETCONF operation.
+
 Built on the PyPI ``netconf`` library (``netconf.server``): its SSH server, session threads and
 framing are used as they are; this module adds
 

@@ -37,6 +37,9 @@ def add_apply_arguments(p: argparse.ArgumentParser) -> None:
         "--lock-wait", type=float, default=60.0, metavar="S", help="wait for busy locks (60)"
     )
     p.add_argument(
+        "--timeout", type=float, default=20.0, metavar="S", help="discovery, per device (20)"
+    )
+    p.add_argument(
         "--store",
         metavar="FILE",
         help="transaction store (default: FSOR_STORE or $XDG_STATE_HOME/fsor/fsor.sqlite)",
@@ -78,6 +81,8 @@ def apply_options(
 ) -> ApplyOptions:
     """The :class:`ApplyOptions` the arguments ask for (range-checked)."""
     check_ranges([], "--confirm-timeout", confirm_timeout_s=args.confirm_timeout)
+    if not 0 < args.timeout <= 3600:
+        raise InputError("--timeout", "timeout", args.timeout, "expected seconds in (0, 3600]")
     if not 0 <= args.lock_wait <= 3600:
         raise InputError("--lock-wait", "lock_wait", args.lock_wait, "expected seconds in 0..3600")
     if getattr(args, "allow_removals", 0) < 0:
@@ -118,7 +123,7 @@ async def apply_plan_file(
     seed = seed_from_args(args)
     sopts = options_from_args(args, seed)
     async with SessionPool([d.endpoint for d in seed.devices], sopts) as pool:
-        found = await discover(seed, sopts, pool=pool)
+        found = await discover(seed, sopts, pool=pool, device_timeout_s=args.timeout)
         down = [d.to_json() for d in found.devices if not d.reachable]
         inv = found.inventory
         attached = {t.id: t.roadm for t in inv.transponders}

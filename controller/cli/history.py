@@ -65,7 +65,7 @@ async def _rollback(args: argparse.Namespace) -> Any:
         if not opts.dry_run:
             store.audit(opts.who, f"rollback {args.id}")
         async with SessionPool([d.endpoint for d in seed.devices], sopts) as pool:
-            found = await discover(seed, sopts, pool=pool)
+            found = await discover(seed, sopts, pool=pool, device_timeout_s=args.timeout)
             down = [d.to_json() for d in found.devices if not d.reachable]
             result, tid = await rollback(pool, found, store, args.id, opts)
     return result, down, tid

@@ -43,6 +43,9 @@ def add_live_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--rpc-timeout", type=float, default=30.0, metavar="S", help="per RPC (30)")
     p.add_argument(
+        "--timeout", type=float, default=20.0, metavar="S", help="discovery, per device (20)"
+    )
+    p.add_argument(
         "--strict", action="store_true", help="refuse signals with missing (filled) values"
     )
 
@@ -59,7 +62,9 @@ def live_inventory(args: argparse.Namespace) -> Inventory | None:
     from controller.discovery import discover
 
     seed = seed_from_args(args)
-    found = asyncio.run(discover(seed, options_from_args(args, seed)))
+    found = asyncio.run(
+        discover(seed, options_from_args(args, seed), device_timeout_s=args.timeout)
+    )
     up = sum(d.reachable for d in found.devices)
     if up == 0:
         raise FsorError(f"{args.lab or args.devices}: 0 of {len(found.devices)} devices reachable")

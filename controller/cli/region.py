@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.cli.plan import _inputs
-from controller.cli.plan_live import add_live_arguments
+from controller.cli.plan_live import add_live_arguments, check_magnitudes
 from optimizer.analysis.region import Region, region
 from optimizer.analysis.sweep import Axis, parse_axis, with_axes
 from optimizer.inputs import make_instance
@@ -141,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
     """Handler of ``fsor region``."""
     _check(args)
     inventory, signals, workloads, caps, weights, scales = _inputs(args)
+    check_magnitudes(workloads, inventory)  # the same guard as `fsor plan`
     sites = [s.id for s in inventory.sites]
     regions = {s.region for s in inventory.sites}
     axes = [parse_axis(args.x, "--x", sites=sites, regions=regions)] if args.x else []

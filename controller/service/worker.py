@@ -15,6 +15,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import pickle
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -132,6 +133,7 @@ def _child(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
     os.nice(5)  # the solve is background work: the service's event loop goes first
     planners: OrderedDict[str, Any] = OrderedDict()
     conn.send(("ready", {}))
+    send_lock = threading.Lock()
     while True:
         try:
             req = conn.recv()
@@ -157,6 +159,8 @@ def _child(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
                     planners.popitem(last=False)
             t2 = time.perf_counter()
             conn.send(("progress", {"phase": "solve", "warm": warm}))
+            # the search's own progress lines (incumbent, bound, gap, neighbourhood) as events
+            planner.progress = _search_reporter(conn, send_lock)
             plan = planner.solve(
                 inst if warm else None,
                 time_limit=req.time_limit_s,
@@ -182,6 +186,16 @@ def _child(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
             conn.send(("error", {"kind": "input", "message": str(exc)}))
         except Exception as exc:  # reported to the job, the worker lives on
             conn.send(("error", {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}))
+
+
+def _search_reporter(conn: Connection, lock: threading.Lock) -> Callable[[str], None]:
+    """Send each search progress line as ``("progress", {"phase": "search", ...})``."""
+
+    def report(line: str) -> None:
+        with lock:  # the LNS may report from its worker threads
+            conn.send(("progress", {"phase": "search", "line": line}))
+
+    return report
 
 
 class SolveWorker:

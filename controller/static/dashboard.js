@@ -1,6 +1,6 @@
 // fsor operator dashboard: reads only the JSON API of `fsor serve` (same origin).
 // GET /topology (RFC 8345), GET /plans and /plans/{id} (the plan JSON of docs/api.md),
-// GET /events (Server-Sent Events). No build step; uPlot (MIT) ships beside this file.
+// GET /events (Server-Sent Events). No build step and no third-party script: the charts are SVG.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -107,6 +107,32 @@ function planGrid(plan) {
   return { sites, xs };
 }
 
+// a small SVG chart: the series as a filled line, the cap as a dashed line, hours on x
+function lineChart(title, xs, ys, caps, width, height) {
+  const pad = { l: 52, r: 8, t: 18, b: 18 };
+  const svg = svgEl("svg", { class: "chart", width, height, viewBox: `0 0 ${width} ${height}` });
+  svg.append(svgEl("text", { class: "chart-title", x: pad.l, y: 12 }, title));
+  if (!xs.length) return svg;
+  const top = Math.max(1e-9, ...ys, ...caps.filter((c) => c !== null));
+  const x0 = xs[0], x1 = xs.length > 1 ? xs[xs.length - 1] : xs[0] + 1;
+  const px = (x) => pad.l + ((x - x0) / (x1 - x0)) * (width - pad.l - pad.r);
+  const py = (y) => height - pad.b - (y / top) * (height - pad.t - pad.b);
+  const pts = xs.map((x, i) => `${px(x).toFixed(1)},${py(ys[i]).toFixed(1)}`);
+  const base = `${px(xs[xs.length - 1]).toFixed(1)},${py(0)} ${px(x0).toFixed(1)},${py(0)}`;
+  svg.append(svgEl("polygon", { class: "series-fill", points: `${pts.join(" ")} ${base}` }));
+  svg.append(svgEl("polyline", { class: "series", points: pts.join(" ") }));
+  const capPts = xs.map((x, i) => (caps[i] === null ? null : `${px(x).toFixed(1)},${py(caps[i]).toFixed(1)}`));
+  if (capPts.some((c) => c !== null)) {
+    svg.append(svgEl("polyline", { class: "cap", points: capPts.filter((c) => c !== null).join(" ") }));
+  }
+  svg.append(svgEl("text", { class: "axis", x: pad.l - 4, y: py(top) + 4, "text-anchor": "end" }, String(Number(top.toPrecision(3)))));
+  svg.append(svgEl("text", { class: "axis", x: pad.l - 4, y: py(0), "text-anchor": "end" }, "0"));
+  const hour = (x) => new Date(x * 1000).toISOString().slice(11, 16);
+  svg.append(svgEl("text", { class: "axis", x: px(x0), y: height - 4 }, hour(x0)));
+  svg.append(svgEl("text", { class: "axis", x: px(x1), y: height - 4, "text-anchor": "end" }, hour(x1)));
+  return svg;
+}
+
 function drawSites(plan) {
   const box = $("sites");
   box.replaceChildren();
@@ -124,15 +150,8 @@ function drawSites(plan) {
     div.className = "site-chart";
     div.dataset.site = site;
     box.append(div);
-    const opts = {
-      title: `${site}: facility power (kW)`,
-      width: Math.max(300, box.clientWidth - 10), height: 130,
-      series: [{}, { label: "power kW", stroke: "#1f77b4", fill: "rgba(31,119,180,0.15)" },
-               { label: "cap kW", stroke: "#d62728", dash: [6, 4] }],
-      scales: { x: { time: true } },
-      legend: { live: false },
-    };
-    new uPlot(opts, [xs, power, limit], div);
+    div.append(lineChart(`${site}: facility power (kW)`, xs, power, limit,
+                         Math.max(300, box.clientWidth - 10), 130));
   }
   const rows = $("site-day").tBodies[0];
   rows.replaceChildren();
@@ -192,7 +211,13 @@ function listenEvents(onPlanDone) {
   const src = new EventSource("events?since=0");  // the replay buffer, then live
   const add = (e) => {
     const li = document.createElement("li");
-    li.textContent = `${new Date().toISOString().slice(11, 19)} ${e.type} ${e.data}`;
+    let body = e.data;
+    try {  // fsor serve sends the whole event as data: show its payload
+      const doc = JSON.parse(e.data);
+      body = JSON.stringify(doc && typeof doc === "object" && "data" in doc ? doc.data : doc);
+    } catch (_) { /* not JSON: show as sent */ }
+    if (body.length > 140) body = body.slice(0, 139) + "…";
+    li.textContent = `${new Date().toISOString().slice(11, 19)} ${e.type} ${body}`;
     list.prepend(li);
     while (list.children.length > 100) list.lastChild.remove();
     list.dataset.count = String(Number(list.dataset.count || 0) + 1);

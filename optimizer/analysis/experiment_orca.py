@@ -36,6 +36,7 @@ from optimizer.inputs.caps import Scales, Weights
 from optimizer.inputs.instance import BURDEN_DIMS
 from optimizer.inputs.signals import default_signals
 from optimizer.inputs.workloads import default_workloads
+from optimizer.model.accounting import burden_factor
 from optimizer.model.plan import Plan
 from optimizer.solve.program import Planner
 from topology.errors import InputError
@@ -210,8 +211,11 @@ def orca_case(weights: Mapping[str, float] | None = None) -> OrcaCase:
                 reg, slot = at[p][w.id]
                 b = rows[p][(site_of[reg], slot)]
                 burdens[p] = {d: float(b[d]) for d in dims}
+                # the objective's terms: burden / (scale x the accounting's unit factor)
                 score[p] = sum(
-                    inst.weights.weight[d] * burdens[p][d] / inst.weights.scale[d] for d in dims
+                    inst.weights.weight[d] * burdens[p][d]
+                    / (inst.weights.scale[d] * burden_factor(d))
+                    for d in dims
                 )
             hours.append(
                 HourChoice(

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.analysis.fsor_region import max_scale
+from optimizer.analysis.region import region
 from optimizer.baselines import co2_only, first_fit, sequential
 from optimizer.inputs import make_instance
 from optimizer.inputs.caps import Caps
@@ -121,7 +122,7 @@ def day_tasks(
                for k in range(n)]
     return [
         {
-            "key": f"{scenario}:v2:{seed}:{time_limit:g}:{i}",
+            "key": f"{scenario}:v3:{seed}:{time_limit:g}:{i}",
             "scenario": scenario,
             "day": (YEAR_START + timedelta(days=i)).date().isoformat(),
             "index": i,
@@ -224,6 +225,16 @@ def run_day(task: Mapping[str, Any]) -> dict[str, Any]:
         if name == "joint":  # its start is part of its cost
             wall += plans["sequential+repair"][1]
         out[name] = _metrics(inst, plan, wall)
+    if task["scenario"] == "backbone":  # the region issue's investment signals at α
+        t = time.perf_counter()
+        reg = region(inst, time_limit=limit, max_signals=3, with_objective=False)
+        out["region"] = {
+            "alpha": reg.alpha if math.isfinite(reg.alpha) else None,
+            "status": reg.status,
+            "binding": len(reg.binding),
+            "signals": [sig.to_json() for sig in reg.signals],
+            "wall_s": time.perf_counter() - t,
+        }
     t = time.perf_counter()
     alpha = max_scale(inst)
     out["fsor_alpha"] = alpha if math.isfinite(alpha) else None

@@ -256,8 +256,12 @@ class ScaleModel:
     def dominant(self) -> str:
         """The (cap, site or zone) with the largest elasticity at the last solve ('' if none)."""
         score: dict[str, float] = defaultdict(float)
-        for r in self.binding():
-            score[f"{r.cap} {r.where}"] += r.dual * abs(r.limit)
+        for key, con in self.cons.items():  # duals only: no constraint expression evaluated
+            dual = np.asarray(con.dual_value, dtype=float).ravel()
+            lim = self.limits(key)
+            family = _display(_family(key))
+            for k in np.flatnonzero(dual > 1e-9):
+                score[f"{family} {self.rows[key][k].where}"] += dual[k] * abs(lim[k])
         if not score:
             return ""
         return max(sorted(score), key=lambda k: score[k])

@@ -34,6 +34,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from optimizer.solve.highs import quiet_banner
+
 __all__ = ["PersistentLP"]
 
 _INF = highspy.kHighsInf
@@ -80,6 +82,7 @@ class PersistentLP:
         lp.a_matrix_.start_ = A.indptr
         lp.a_matrix_.index_ = A.indices
         lp.a_matrix_.value_ = A.data
+        quiet_banner()  # HiGHS 1.16 prints a banner on stdout at its first construction
         h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
         h.setOptionValue("threads", int(self.threads))

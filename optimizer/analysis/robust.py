@@ -1,5 +1,8 @@
 """Caps that must hold under forecast uncertainty: the conic (SOCP) variant, solved with ECOS.
 
+Length: over 400 lines on purpose: the SOCP model, its solve and the σ estimation from data
+share the cap-row layout; a split into robust_lp.py is a noted next step.
+
 The signal-weighted caps (carbon per region and day, carbon in total per day,
 zone caps per dimension per day or horizon) depend on forecast signals g. With
 a Gaussian forecast error of standard deviation σ per (site, slot, dimension),

@@ -1,5 +1,8 @@
 """Zoned signal time series: dimensions, impact zones, missing-value policies.
 
+Length: over 400 lines on purpose: the Signals type with its missing-value policies and
+merge/slicing rules; each is short and they share private helpers.
+
 This module holds the pure core of :mod:`optimizer.inputs.signals` (which adds the
 file loaders and re-exports everything here). A :class:`Signals` is a grid of
 regions × equally spaced UTC slots; every dimension series it serves is

@@ -1,5 +1,8 @@
 """The joint program as one DPP cvxpy problem (aggregated lightpath counts).
 
+Length: over 400 lines on purpose: the program is one cvxpy problem built in one function
+(docs/model.md follows it row family by row family).
+
 See ``docs/model.md`` for the model written out. In short, with options
 o = (class c, site d, start τ) and transfer groups g = (origin ROADM, site, τ):
 

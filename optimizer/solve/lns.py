@@ -1,5 +1,8 @@
 """Fix-and-optimise large-neighbourhood search (LNS) on the joint MILP.
 
+Length: over 400 lines on purpose: the LNS's rounds, neighbourhoods and deterministic merge
+share the persistent model's state; relax-and-fix and the model itself are separate modules.
+
 The joint program's LP relaxation is tight on large instances (CORONET,
 300 workloads: the best plan found is within 0.9 % of it) but HiGHS's branch
 and bound cannot close the gap on the full model in a minute: its cuts barely

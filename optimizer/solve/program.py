@@ -1,5 +1,10 @@
 """The joint program: build once, solve, assign wavelengths, account, diagnose.
 
+Length: over 400 lines on purpose: the Planner: solve paths (MILP, LNS), wavelength
+assignment of a solution, cuts and partial plans share the compiled program's state; warm
+starts, one HiGHS run, heuristics, repair and re-plans are already separate modules. Next
+step: the assignment/extraction methods into solve/extract.py.
+
 :class:`Planner` compiles an :class:`~optimizer.inputs.instance.Instance` once
 (cvxpy, DPP) and solves it with HiGHS; :meth:`Planner.solve` with a changed
 instance (new signals, caps or occupancy, same workloads, sites and slots)
@@ -223,6 +228,10 @@ class Planner:
         # re-plans start from the previous solution (cvxpy's solver cache) unless given a plan
         named = isinstance(warm, str)
         self._prev = previous if previous is not None else self._plan
+        # a re-plan's search stops once it is as close to its bound as the plan it replaces
+        # was ("at the same gap": within 10 % of it, + 0.1 point) or within mip_gap
+        prev_gap = self._prev.gap if self._prev is not None else None
+        stop_gap = mip_gap if prev_gap is None else max(mip_gap, 1.1 * prev_gap + 1e-3)
         if use_lns:
             w = self.warm.start(inst, warm, time_limit) if isinstance(warm, Plan) else None
         elif previous is not None:
@@ -253,7 +262,7 @@ class Planner:
                 # each attempt leaves time for the wavelength cuts after it
                 now = time.perf_counter()
                 share = 0.9 if attempt < self.max_cuts else 1.0
-                raw = self._lns(inst, now + (t_start + time_limit - now) * share, mip_gap, start)
+                raw = self._lns(inst, now + (t_start + time_limit - now) * share, stop_gap, start)
             else:
                 # the warm starts spent part of the budget: the MILP gets the rest (≥ 10 %)
                 left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit)
@@ -276,7 +285,7 @@ class Planner:
             if use_lns and not blocked and raw.status == "feasible" and left > 1.0:
                 # no cut needed: the time kept for cuts continues the search from this plan
                 first_note = self._note
-                more = self._lns(inst, t_start + time_limit, mip_gap, None, label="first pass")
+                more = self._lns(inst, t_start + time_limit, stop_gap, None, label="first pass")
                 self._note = f"{first_note}; then {self._note.removeprefix('LNS: ')}"
                 solve_s += more.solve_s
                 if more.status in ("optimal", "feasible"):
@@ -299,6 +308,8 @@ class Planner:
             if good is not None:
                 # a later cut attempt may be worse (e.g. no start fit the cut model): the best
                 _s, raw, lightpaths, blocked = good
+        if use_lns and raw.values is not None:
+            self._last = raw.values  # the next re-plan starts from the plan returned
         lp = self.lp_bound(inst, time_limit) if with_lp_bound and not use_lns else None
         if use_lns and with_lp_bound:
             lp = self._lp_obj
@@ -607,7 +618,7 @@ class Planner:
         )
         x = np.rint(res.values[hm.column(self.form.x)]).astype(int)
         n = None if self.form.n is None else res.values[hm.column(self.form.n)]
-        return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "")
+        return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "", res.values)
 
     # -- reading the solution -------------------------------------------------
 

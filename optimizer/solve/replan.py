@@ -95,11 +95,13 @@ def plan_from_json(doc: Any, inst: Instance | None, source: str = "<plan>") -> P
         except (TypeError, ValueError) as exc:
             raise InputError(source, where, lp, f"a lightpath ({exc})") from None
     status = doc.get("status", "feasible")
+    gap = doc.get("gap")
     return Plan(
         status=status if status in ("optimal", "feasible", "infeasible", "error") else "feasible",
         placements=tuple(placements),
         lightpaths=tuple(lightpaths),
         planner=str(doc.get("planner", "joint")),
+        gap=float(gap) if isinstance(gap, (int, float)) else None,
     )
 
 

@@ -35,6 +35,7 @@ class Raw:
     compile_s: float
     solve_s: float
     message: str
+    values: np.ndarray | None = None  # the LNS's full column vector of this plan
 
 
 def solve_form(

@@ -35,11 +35,16 @@ OFFLINE: list[tuple[list[str], str]] = [
     ],
     *[(["plan", "--json", "--method", m, "--time-limit", "20"], "status") for m in ("lns", "milp")],
     (["plan", "--json", "--uncertainty", "0.1"], "cap_confidence"),
+    (["region", "--json", "--max-signals", "2"], "alpha"),
+    (["region", "--json", "--max-signals", "0", "--no-progress", "--backend", "inline",
+      "--caps", str(REPO / "docs" / "examples" / "region-caps.yaml"),
+      "--x", "power:dc-fra=0.004:0.04:2"], "grid"),
     (["topology", "show", "default", "--json"], "nodes"),
     (["topology", "show", "gnpy:coronet-global", "--json"], "nodes"),
     (["lab", "status", str(ORCA), "--json", "--name", "fsor-contract-not-up"], "nodes"),
     (["lab", "generate", "orca", "-o", "{tmp}", "--json"], "devices"),
     (["experiment", "orca", "--out", "{tmp}", "--json"], "hours"),
+    (["history", "--store", "{tmp}/store.sqlite", "--json"], "transactions"),
     (["experiment", "year", "--days", "1", "--time-limit", "10", "--out", "{tmp}", "--json"],
      "totals"),
     (["region", "--json", "--max-signals", "2"], "alpha"),
@@ -69,8 +74,7 @@ ELSEWHERE = {
     ("demo",): "tests/integration/test_provision_demo.py",
     ("lab", "up"): "tests/integration/test_lab_runner.py (the fixtures bring labs up)",
     ("lab", "down"): "tests/integration/test_lab_runner.py",
-    ("history",): "tests/integration/test_safe_apply.py (after a real apply)",
-    ("rollback",): "tests/integration/test_safe_apply.py (after a real apply)",
+    ("rollback",): "tests/integration/test_safe_apply.py (after a recorded removal)",
 }
 
 PLAN = {

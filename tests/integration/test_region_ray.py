@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -135,6 +136,7 @@ def loopback_cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     finally:
         left = _stop(tmp)
         assert not left, f"ray processes left running: {sorted(left)}"
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_sweep_on_two_node_loopback_cluster(loopback_cluster: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -71,6 +72,11 @@ def target(lab: Lab) -> list[str]:
     return ["--lab", str(lab.clab), "--lab-instance", lab.instance]
 
 
+def apply_args(lab: Lab) -> list[str]:
+    """Target plus a discovery timeout that survives a loaded 2-core machine."""
+    return [*target(lab), "--timeout", "120"]
+
+
 def snapshot(lab: Lab) -> dict[str, bytes]:
     """Canonical running configuration of every reachable device."""
     seed = seed_from_lab(lab.clab, lab.instance)
@@ -109,26 +115,26 @@ def lp(**kw: Any) -> dict[str, Any]:
 
 def clear(lab: Lab) -> None:
     empty = write_plan(lab, "empty.json", [])
-    out = fsor(lab, "apply", str(empty), *target(lab), "--yes")
+    out = fsor(lab, "apply", str(empty), *apply_args(lab), "--yes")
     assert out.returncode == 0, out.stderr
 
 
 def test_readme_pipeline_plan_on_the_lab_then_apply(orca: Lab) -> None:
-    out = fsor(orca, "plan", *target(orca), "--json")
+    out = fsor(orca, "plan", *apply_args(orca), "--json")
     assert out.returncode == 0, out.stderr[-2000:]
     plan_file = orca.tmp / "plan.json"
     plan_file.write_text(out.stdout)
     plan = json.loads(out.stdout)
     assert plan["status"] == "optimal" and plan["lightpaths"]
     assert fsor(orca, "validate", str(plan_file)).returncode == 0
-    first = fsor(orca, "apply", str(plan_file), *target(orca), "--json")
+    first = fsor(orca, "apply", str(plan_file), *apply_args(orca), "--json")
     assert first.returncode == 0, first.stderr[-2000:]
     doc = json.loads(first.stdout)
     assert doc["changed"] and doc["transaction"] is not None
-    again = fsor(orca, "apply", str(plan_file), *target(orca), "--json")
+    again = fsor(orca, "apply", str(plan_file), *apply_args(orca), "--json")
     assert json.loads(again.stdout)["changed"] == []  # idempotent
     # planning again on the live network sees the lit channel as occupied
-    replan = json.loads(fsor(orca, "plan", *target(orca), "--json").stdout)
+    replan = json.loads(fsor(orca, "plan", *apply_args(orca), "--json").stdout)
     assert replan["lightpaths"][0]["frequency_thz"] != plan["lightpaths"][0]["frequency_thz"]
     clear(orca)
 
@@ -162,7 +168,7 @@ def test_bad_plan_is_exit_2_and_nothing_is_pushed(orca: Lab, case: str) -> None:
     lps, top, needle = BAD_PLANS[case]
     f = write_plan(orca, f"bad-{case}.json", lps, **top)
     before = snapshot(orca)
-    out = fsor(orca, "apply", str(f), *target(orca))
+    out = fsor(orca, "apply", str(f), *apply_args(orca))
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert needle in out.stderr and f"bad-{case}.json" in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
@@ -181,7 +187,7 @@ BAD_OPTIONS = {
 @pytest.mark.parametrize("case", sorted(BAD_OPTIONS))
 def test_bad_option_is_exit_2(orca: Lab, case: str) -> None:
     f = write_plan(orca, "good.json", [lp()])
-    out = fsor(orca, "apply", str(f), *target(orca), *BAD_OPTIONS[case])
+    out = fsor(orca, "apply", str(f), *apply_args(orca), *BAD_OPTIONS[case])
     assert out.returncode == 2, out.stderr
     assert BAD_OPTIONS[case][0] in out.stderr
 
@@ -191,29 +197,29 @@ def test_nan_in_a_plan_is_exit_2(orca: Lab) -> None:
     f.write_text(
         '{"status": "optimal", "lightpaths": [{"path": ["roadm-fra"], "frequency_thz": NaN}]}'
     )
-    out = fsor(orca, "apply", str(f), *target(orca))
+    out = fsor(orca, "apply", str(f), *apply_args(orca))
     assert out.returncode == 2 and "finite" in out.stderr
 
 
 def test_removals_need_consent_and_are_recorded(orca: Lab) -> None:
     f = write_plan(orca, "one.json", [lp()])
-    assert fsor(orca, "apply", str(f), *target(orca)).returncode == 0
+    assert fsor(orca, "apply", str(f), *apply_args(orca)).returncode == 0
     before = snapshot(orca)
     empty = write_plan(orca, "none.json", [])
-    out = fsor(orca, "apply", str(empty), *target(orca))
+    out = fsor(orca, "apply", str(empty), *apply_args(orca))
     assert out.returncode == 2 and "--allow-removals 1" in out.stderr
     assert snapshot(orca) == before
-    out = fsor(orca, "apply", str(empty), *target(orca), "--allow-removals", "1", "--json")
+    out = fsor(orca, "apply", str(empty), *apply_args(orca), "--allow-removals", "1", "--json")
     assert out.returncode == 0, out.stderr
     removed = json.loads(out.stdout)["transaction"]
     hist = json.loads(fsor(orca, "history", "--json").stdout)["transactions"]
     assert hist[0]["id"] == removed and "delete media-channel" in json.dumps(hist[0]["diff"])
     # rollback re-applies the lightpath as a new transaction; the state equals `before`
-    out = fsor(orca, "rollback", str(removed), *target(orca), "--json")
+    out = fsor(orca, "rollback", str(removed), *apply_args(orca), "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["transaction"] > removed
     assert snapshot(orca) == before
-    again = fsor(orca, "apply", str(f), *target(orca), "--json")
+    again = fsor(orca, "apply", str(f), *apply_args(orca), "--json")
     assert json.loads(again.stdout)["changed"] == []
     clear(orca)
 
@@ -226,13 +232,13 @@ def test_slots_apply_one_at_a_time_with_the_same_transponders(orca: Lab) -> None
         ]
     }
     f = write_plan(orca, "slots.json", lps, **starts)
-    out = fsor(orca, "apply", str(f), *target(orca), "--slot", "3", "--json")
+    out = fsor(orca, "apply", str(f), *apply_args(orca), "--slot", "3", "--json")
     assert out.returncode == 0, out.stderr
     out = fsor(
         orca,
         "apply",
         str(f),
-        *target(orca),
+        *apply_args(orca),
         "--at",
         "2025-07-01T05:10:00Z",
         "--json",
@@ -246,7 +252,7 @@ def test_slots_apply_one_at_a_time_with_the_same_transponders(orca: Lab) -> None
 
 def test_unbound_transponders_are_chosen_free(orca: Lab) -> None:
     f = write_plan(orca, "unbound.json", [lp(transponders=[])])
-    out = fsor(orca, "apply", str(f), *target(orca), "--json")
+    out = fsor(orca, "apply", str(f), *apply_args(orca), "--json")
     assert out.returncode == 0, out.stderr
     changed = json.loads(out.stdout)["changed"]
     assert any(d.startswith("tp-fra-") for d in changed)
@@ -265,7 +271,7 @@ def test_two_applies_at_once_lose_nothing(orca: Lab) -> None:
     cmd = [sys.executable, "-m", "controller", "apply"]
     procs = [
         subprocess.Popen(
-            [*cmd, str(p), *target(orca), "--json"],
+            [*cmd, str(p), *apply_args(orca), "--json"],
             env=env,
             text=True,
             stdout=subprocess.PIPE,
@@ -279,7 +285,7 @@ def test_two_applies_at_once_lose_nothing(orca: Lab) -> None:
     # would remove, and refuses (exit 2): nothing is silently deleted
     assert codes == [0, 2], results
     winner = "a" if results[0][0] == 0 else "b"
-    found = json.loads(fsor(orca, "discover", *target(orca), "--json").stdout)
+    found = json.loads(fsor(orca, "discover", *apply_args(orca), "--json").stdout)
     lit = {f for d in found["devices"] if d["id"] == "roadm-fra" for f in d["channels_in_use_thz"]}
     assert lit == {192.5 if winner == "a" else 192.6}
     clear(orca)
@@ -287,7 +293,7 @@ def test_two_applies_at_once_lose_nothing(orca: Lab) -> None:
 
 def test_unreachable_roadm_aborts_a_removal_before_any_edit(orca: Lab) -> None:
     f = write_plan(orca, "keep.json", [lp()])
-    assert fsor(orca, "apply", str(f), *target(orca)).returncode == 0
+    assert fsor(orca, "apply", str(f), *apply_args(orca)).returncode == 0
     state = runner.load_state(orca.clab, instance=orca.instance)
     assert state is not None
     node = next(n for n in state["nodes"] if n["name"] == "roadm-nyc")
@@ -295,7 +301,17 @@ def test_unreachable_roadm_aborts_a_removal_before_any_edit(orca: Lab) -> None:
     try:
         before = snapshot_without(orca, "roadm-nyc")
         empty = write_plan(orca, "drop.json", [])
-        out = fsor(orca, "apply", str(empty), *target(orca), "--yes", "--rpc-timeout", "3")
+        out = fsor(
+            orca,
+            "apply",
+            str(empty),
+            *target(orca),
+            "--yes",
+            "--rpc-timeout",
+            "3",
+            "--timeout",
+            "45",
+        )
         assert out.returncode == 1, out.stderr
         assert "roadm-nyc" in out.stderr and "nothing changed" in out.stderr
         assert snapshot_without(orca, "roadm-nyc") == before
@@ -325,4 +341,4 @@ def test_discover_with_no_device_reachable_exits_3(orca: Lab) -> None:
     empty.write_text("")
     out = fsor(orca, "discover", *target(orca), "--known-hosts", str(empty))
     assert out.returncode == 3
-    assert "0 of 29 devices reachable" in out.stderr
+    assert re.search(r"0 of \d+ devices reachable", out.stderr), out.stderr

@@ -72,6 +72,8 @@ def test_zone_aware_is_the_equal_weight_argmin_of_the_table(case: OrcaCase) -> N
             for r in ("CA", "DE", "JP")
         }
         assert h.zone_aware == min(score, key=lambda r: score[r]), (h.date, h.start)
+        # the reported score is the objective's: Σ_e E·g_e/s_e (+ a tiny transfer term)
+        assert h.score["zone_aware"] == pytest.approx(score[h.zone_aware], rel=1e-3)
         assert h.score["zone_aware"] <= h.score["co2_only"] + 1e-12
         assert h.burdens["co2_only"]["co2eq"] <= h.burdens["zone_aware"]["co2eq"] + 1e-12
 

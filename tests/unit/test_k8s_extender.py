@@ -137,8 +137,9 @@ def test_prioritize_scores_green_score_in_range() -> None:
         assert [h["Host"] for h in res] == ["n-fra", "n-tyo", "n-sjc", "n-plain"]
         scores = {h["Host"]: h["Score"] for h in res}
         assert all(isinstance(s, int) and 0 <= s <= MAX_EXTENDER_PRIORITY for s in scores.values())
-        # b = PUE x co2eq: sjc 96 (greenest) -> 10, tyo 630 (dirtiest) -> 0, fra 375 -> 5
-        assert scores == {"n-fra": 5, "n-tyo": 0, "n-sjc": 10, "n-plain": 0}
+        # Green Score over co2eq now: sjc 80 (cleanest) -> 100 -> 10, tyo 450 -> 0,
+        # fra 300 -> 100·(1 − 220/370) = 40.5 -> 4
+        assert scores == {"n-fra": 4, "n-tyo": 0, "n-sjc": 10, "n-plain": 0}
 
 
 def test_green_score_weights_price_too() -> None:
@@ -146,7 +147,7 @@ def test_green_score_weights_price_too() -> None:
              SiteNow("b", pue=1.0, intensity={"co2eq": 300.0, "price": 100.0})]
     assert green_scores(sites, ExtenderConfig()) == {"a": 10, "b": 0}
     both = ExtenderConfig(weights={"co2eq": 1.0, "price": 1.0})
-    assert green_scores(sites, both) == {"a": 10, "b": 10}  # equal after scaling
+    assert green_scores(sites, both) == {"a": 5, "b": 5}  # each is cleanest in one of two
     assert green_scores(sites, ExtenderConfig(weights={"water": 1.0})) == {"a": 0, "b": 0}
 
 
@@ -188,7 +189,7 @@ async def test_http_filter_and_prioritize_on_loopback(client: TestClient[Any, An
         assert resp.status == 200
         prio = await resp.json()
         assert [(h["Host"], h["Score"]) for h in prio] == [
-            ("n-fra", 5), ("n-tyo", 0), ("n-sjc", 10), ("n-plain", 0)]
+            ("n-fra", 4), ("n-tyo", 0), ("n-sjc", 10), ("n-plain", 0)]
 
 
 async def test_http_bad_requests(client: TestClient[Any, Any]) -> None:

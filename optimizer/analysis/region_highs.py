@@ -48,7 +48,7 @@ class PersistentLP:
         self,
         problem: cp.Problem,
         *,
-        threads: int = 1,
+        threads: int | None = None,
         time_limit: float = 60.0,
         keep_basis: bool = True,
     ) -> None:
@@ -85,7 +85,10 @@ class PersistentLP:
         quiet_banner()  # HiGHS 1.16 prints a banner on stdout at its first construction
         h = highspy.Highs()  # type: ignore[no-untyped-call]
         h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", int(self.threads))
+        if self.threads is not None:
+            # HiGHS >= 1.16 keeps one thread scheduler per process: an instance asking for
+            # another count than the running scheduler's stops (kNotset), so by default none
+            h.setOptionValue("threads", int(self.threads))
         h.passModel(lp)
         self.highs, self.A, self.zero = h, A, zero
         self.cost = np.asarray(data["c"], dtype=float)

@@ -44,3 +44,13 @@ def test_time_limit_applies_to_each_run_not_the_instance_lifetime() -> None:
         assert lp.highs is not None
         highs_time = lp.highs.getRunTime()
         n += 1
+
+
+def test_solves_after_another_highs_user_started_the_scheduler() -> None:
+    # HiGHS >= 1.16 has one thread scheduler per process: a model that asked for its own
+    # thread count after a solve elsewhere in the process stopped at kNotset (α nan in
+    # `fsor region` maps run inline after a plan). A MILP first, then the persistent LP.
+    y = cp.Variable(3, integer=True)
+    cp.Problem(cp.Minimize(cp.sum(y)), [y >= 1.5]).solve(solver=cp.HIGHS)  # type: ignore[no-untyped-call]
+    prob, _b = _lp()
+    assert PersistentLP(prob).solve() == "optimal" and np.isfinite(float(prob.value))

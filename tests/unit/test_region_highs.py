@@ -51,6 +51,6 @@ def test_solves_after_another_highs_user_started_the_scheduler() -> None:
     # thread count after a solve elsewhere in the process stopped at kNotset (α nan in
     # `fsor region` maps run inline after a plan). A MILP first, then the persistent LP.
     y = cp.Variable(3, integer=True)
-    cp.Problem(cp.Minimize(cp.sum(y)), [y >= 1.5]).solve(solver=cp.HIGHS)  # type: ignore[no-untyped-call]
+    cp.Problem(cp.Minimize(np.ones(3) @ y), [y >= 1.5]).solve(solver=cp.HIGHS)  # type: ignore[no-untyped-call]
     prob, _b = _lp()
     assert PersistentLP(prob).solve() == "optimal" and np.isfinite(float(prob.value))

@@ -177,6 +177,8 @@ class SessionPool:
             max_workers=max(1, len(endpoints)), thread_name_prefix="netconf"
         )
         self._managers: dict[str, tuple[Any, socket.socket]] = {}
+        #: the managers that have had a reply (a session's first RPC may be lost: see call)
+        self._answered: set[int] = set()
         self._connect_locks = {d: asyncio.Lock() for d in self._endpoints}
         self._device_locks = {d: asyncio.Lock() for d in self._endpoints}
         self._known_hosts = KnownHosts(
@@ -307,14 +309,19 @@ class SessionPool:
         """Run ``fn(manager)`` in the executor; map ncclient errors to :class:`DeviceError`.
 
         With ``retry`` a broken transport reconnects once (never inside a transaction,
-        where a new session would have lost the locks).
+        where a new session would have lost the locks); so does a session whose FIRST request
+        got no reply: Debian's netconfd now and then drops a request that arrives right
+        behind the client hello (docs/netconfd.md), and that request was never carried out.
         """
         for attempt in (1, 2):
             m = await self.session(device)
+            fresh = id(m) not in self._answered
             try:
-                return await asyncio.wait_for(
+                out = await asyncio.wait_for(
                     self._run(functools.partial(fn, m)), timeout=self.options.rpc_timeout_s + 5.0
                 )
+                self._answered.add(id(m))
+                return out
             except _TRANSPORT_ERRORS as exc:
                 self._drop(device)
                 if retry and attempt == 1:
@@ -324,7 +331,14 @@ class SessionPool:
             except TimeoutError as exc:
                 self._drop(device)
                 raise DeviceError(device, "no reply within the RPC timeout") from exc
-            except (RPCError, TimeoutExpiredError) as exc:
+            except TimeoutExpiredError as exc:
+                if retry and attempt == 1 and fresh:
+                    self._drop(device)
+                    log.info("%s: no reply to a new session's first request; reconnecting", device)
+                    continue
+                raise rpc_error(device, exc) from exc
+            except RPCError as exc:
+                self._answered.add(id(m))
                 raise rpc_error(device, exc) from exc
         raise AssertionError("unreachable")
 
@@ -339,6 +353,7 @@ class SessionPool:
     def _drop(self, device: str) -> None:
         held = self._managers.pop(device, None)
         if held is not None:
+            self._answered.discard(id(held[0]))
             self._executor.submit(_quiet_close, *held)
 
     async def disconnect(self, device: str) -> None:
@@ -346,6 +361,7 @@ class SessionPool:
         async with self._connect_locks[device]:
             held = self._managers.pop(device, None)
             if held is not None:
+                self._answered.discard(id(held[0]))
                 await self._run(functools.partial(_quiet_close, *held))
 
     async def close(self) -> None:

@@ -13,6 +13,13 @@ Backends:
   (the fallback when Ray is not installed: ``pip install 'fsor[ray]'``).
 * ``inline`` — in this process (one worker, for tests and tiny maps).
 
+Work is handed out in runs of neighbouring cells (:func:`optimizer.analysis.sweep.segments`:
+one row of the map at a time): an idle worker takes the next run and walks it from
+the end nearest to its last cell, so every cell after a worker's first starts from
+a neighbour's simplex basis, and the workers stay busy until the last run.
+``startup_s`` (Ray start, the evaluators built and compiled) is reported apart from
+the cells' rate.
+
 Resumable: every finished cell is appended to ``results`` (JSON lines; the first
 line names the sweep by a fingerprint of its inputs); a re-run of the same sweep
 skips the cells already there. A results file of another sweep is refused.
@@ -25,14 +32,15 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from optimizer.analysis.sweep import Axis, Cell, CellEvaluator, CellResult, cells_of
+from optimizer.analysis.region_highs import single_threaded_highs
+from optimizer.analysis.sweep import Axis, Cell, CellEvaluator, CellResult, cells_of, segments
 from optimizer.inputs.instance import Instance
 from topology.errors import InputError
 
@@ -59,6 +67,13 @@ class SweepRun:
     notes: tuple[str, ...] = field(default_factory=tuple)
     startup_s: float = 0.0  # Ray start and evaluator builds (not in cells_per_s)
     cpu_s: tuple[float, ...] = ()  # CPU seconds of the cells in each worker process
+    build_cpu_s: tuple[float, ...] = ()  # CPU s of each worker's build + compile (Ray)
+
+    @property
+    def end_to_end_cells_per_s(self) -> float:
+        """Cells/s over the whole wall time, start-up included."""
+        done = len(self.results) - self.resumed
+        return done / self.wall_s if self.wall_s > 0 else 0.0
 
     @property
     def cpu_bound_cells_per_s(self) -> float:
@@ -109,20 +124,22 @@ def load_results(path: Path, fingerprint: str) -> dict[tuple[int, int], CellResu
     return out
 
 
-def _chunks(cells: Sequence[Cell], size: int) -> Iterator[list[Cell]]:
-    for k in range(0, len(cells), size):
-        yield list(cells[k : k + size])
-
-
 class TimedEvaluator:
     """A :class:`CellEvaluator` that also reports the CPU seconds its process spent per batch
     (the work itself, whatever else the machine runs: ``cpu_s`` in :class:`SweepRun`)."""
 
-    def __init__(self, inst: Instance, axes: tuple[Axis, ...], time_limit: float) -> None:
+    def __init__(
+        self, inst: Instance, axes: tuple[Axis, ...], time_limit: float, own_process: bool = False
+    ) -> None:
+        # a worker that owns its process keeps HiGHS to one thread: the cores are the workers'
+        self.single_thread = single_threaded_highs() if own_process else False
+        t0 = time.process_time()
         self.ev = CellEvaluator(inst, axes, time_limit)
+        self.build_cpu_s = time.process_time() - t0  # build + cvxpy compile + HiGHS load
 
-    def ready(self) -> int:
-        return os.getpid()
+    def ready(self) -> tuple[int, float, bool]:
+        """(pid, CPU s of the build and compile, HiGHS single-threaded) once built."""
+        return os.getpid(), self.build_cpu_s, self.single_thread
 
     def evaluate_many(self, cells: list[Cell]) -> tuple[int, float, list[CellResult]]:
         t0 = time.process_time()
@@ -135,7 +152,7 @@ _evaluator: TimedEvaluator | None = None  # one per worker process (set by _init
 
 def _init(inst: Instance, axes: tuple[Axis, ...], time_limit: float) -> None:
     global _evaluator
-    _evaluator = TimedEvaluator(inst, axes, time_limit)
+    _evaluator = TimedEvaluator(inst, axes, time_limit, own_process=True)
 
 
 def _eval(cells: list[Cell]) -> tuple[int, float, list[CellResult]]:
@@ -146,16 +163,15 @@ def _eval(cells: list[Cell]) -> tuple[int, float, list[CellResult]]:
 def _run_processes(
     inst: Instance,
     axes: tuple[Axis, ...],
-    todo: list[Cell],
+    runs: list[list[Cell]],
     workers: int,
-    chunk: int,
     time_limit: float,
     done: Callable[[tuple[int, float, list[CellResult]]], None],
 ) -> None:
     ctx = get_context("spawn")
     with ProcessPoolExecutor(workers, ctx, _init, (inst, axes, time_limit)) as pool:
         pending: set[Future[tuple[int, float, list[CellResult]]]] = {
-            pool.submit(_eval, c) for c in _chunks(todo, chunk)
+            pool.submit(_eval, r) for r in runs
         }
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -166,13 +182,13 @@ def _run_processes(
 def _run_ray(
     inst: Instance,
     axes: tuple[Axis, ...],
-    todo: list[Cell],
+    runs: list[list[Cell]],
     workers: int,
-    chunk: int,
     time_limit: float,
     address: str | None,
     done: Callable[[tuple[int, float, list[CellResult]]], None],
     started_at: list[float],
+    build_cpu: list[float],
 ) -> str:
     import ray
 
@@ -196,12 +212,15 @@ def _run_ray(
     try:
         actor_cls: Any = ray.remote(num_cpus=1, memory=ACTOR_MEMORY_BYTES)(TimedEvaluator)
         inst_ref = ray.put(inst)
-        actors = [actor_cls.remote(inst_ref, axes, time_limit) for _ in range(workers)]
-        ray.get([a.ready.remote() for a in actors])  # every evaluator built
+        actors = [actor_cls.remote(inst_ref, axes, time_limit, True) for _ in range(workers)]
+        built = ray.get([a.ready.remote() for a in actors])  # every evaluator compiled
         started_at.append(time.perf_counter())
-        queue = list(_chunks(todo, chunk))
+        build_cpu.extend(float(b) for _pid, b, _one in built)
+        if not all(one for _pid, _b, one in built):
+            log.warning("HiGHS was already running in a worker: its thread count is unchanged")
+        queue = list(runs)
         running: dict[Any, Any] = {}
-        free = list(actors)
+        free = list(reversed(actors))
         while queue or running:
             while queue and free:
                 a = free.pop()
@@ -278,22 +297,27 @@ def run_sweep(
         if bar is not None:
             bar.update(len(batch))
 
-    chunk = max(1, min(8, len(todo) // (workers * 4) or 1))
+    runs = segments(axes, workers, only={(c.i, c.j) for c in todo})
     t0 = time.perf_counter()
     started: list[float] = []  # when the Ray evaluators were built (startup excluded)
+    build_cpu: list[float] = []
     try:
         if not todo:
             pass
         elif backend == "ray":
-            where = _run_ray(inst, axes, todo, workers, chunk, time_limit, address, done, started)
+            where = _run_ray(
+                inst, axes, runs, workers, time_limit, address, done, started, build_cpu
+            )
             notes.append(f"cells on {where}")
         elif backend == "processes":
-            _run_processes(inst, axes, todo, workers, chunk, time_limit, done)
+            _run_processes(inst, axes, runs, workers, time_limit, done)
             notes.append(f"cells in {workers} local processes")
         else:
             ev = TimedEvaluator(inst, axes, time_limit)
-            for c in _chunks(todo, chunk):
-                done(ev.evaluate_many(c))
+            started.append(time.perf_counter())
+            build_cpu.append(ev.build_cpu_s)
+            for r in runs:
+                done(ev.evaluate_many(r))
             notes.append("cells in this process")
     finally:
         if fh is not None:
@@ -308,5 +332,5 @@ def run_sweep(
     rate = len(todo) / busy if busy > 0 and todo else 0.0
     return SweepRun(
         ordered, len(have), backend, workers, wall, rate, tuple(notes), startup,
-        tuple(sorted(cpu.values(), reverse=True)),
+        tuple(sorted(cpu.values(), reverse=True)), tuple(build_cpu),
     )  # fmt: skip

@@ -14,7 +14,10 @@ A cell's α is the largest scale of the mix that fits at the cell's caps (the
 LP relaxation of :mod:`optimizer.analysis.region`), divided by the cell's workload scale
 when one axis is ``scale``: the cell is inside the FSOR when α ≥ 1. Each
 :class:`CellEvaluator` compiles the scale program once and moves only the
-axes' Parameters from cell to cell (DPP).
+axes' Parameters from cell to cell (DPP); HiGHS re-solves each cell from the
+basis of the one before. So cells run in runs along x (:func:`segments`: one
+run per y value), and a worker walks each run from the end nearest to its last
+cell: a serpentine in which every cell starts from a neighbour's basis.
 
 >>> ax = parse_axis("power:dc-fra=10:50:5", "--x", sites=["dc-fra"], regions=["DE"])
 >>> ax.cap, ax.values(), ax.unit
@@ -28,7 +31,7 @@ topology.errors.InputError: --x: cap: expected a site in ['dc-fra'], got 'dc-xyz
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,7 +43,19 @@ from optimizer.inputs.instance import Instance
 from optimizer.inputs.signal_series import ZONES
 from topology.errors import InputError
 
-__all__ = ["Axis", "Cell", "CellEvaluator", "CellResult", "cells_of", "parse_axis", "with_axes"]
+__all__ = [
+    "Axis",
+    "Cell",
+    "CellEvaluator",
+    "CellResult",
+    "cells_of",
+    "parse_axis",
+    "segments",
+    "with_axes",
+]
+
+#: the longest run of cells one worker takes at a time
+MAX_RUN = 50
 
 _UNITS = {"power": "kW", "water": "L", "carbon": "gCO2eq", "scale": "x"}
 
@@ -218,16 +233,63 @@ def cells_of(axes: Sequence[Axis]) -> list[Cell]:
     return out
 
 
-class CellEvaluator:
-    """Holds one compiled scale program; :meth:`evaluate` moves the axes' caps and solves."""
+def segments(
+    axes: Sequence[Axis], workers: int = 1, only: Container[tuple[int, int]] | None = None
+) -> list[list[Cell]]:
+    """The grid cut into runs along x, in y order: one run per y value, each cut into
+    pieces when there are fewer than 4 runs per worker (so a 1 × N strip still spreads)
+    or when it is longer than :data:`MAX_RUN` cells (the progress bar moves per run).
+    ``only``: keep just these (i, j) (the cells a resumed sweep still needs).
 
-    def __init__(self, inst: Instance, axes: Sequence[Axis], time_limit: float = 60.0) -> None:
+    >>> ax = [Axis("power:a", 0, 1, 3), Axis("water:a", 0, 1, 2)]
+    >>> [[(c.i, c.j) for c in s] for s in segments(ax)]
+    [[(0, 0), (1, 0), (2, 0)], [(0, 1), (1, 1), (2, 1)]]
+    >>> [[(c.i, c.j) for c in s] for s in segments(ax, workers=2)]
+    [[(0, 0)], [(1, 0)], [(2, 0)], [(0, 1)], [(1, 1)], [(2, 1)]]
+    >>> [[c.i for c in s] for s in segments(ax[:1], only={(0, 0), (2, 0)})]
+    [[0, 2]]
+    """
+    grid: dict[int, list[Cell]] = {}
+    for c in cells_of(axes):
+        grid.setdefault(c.j, []).append(c)
+    spread = math.ceil(4 * workers / len(grid)) if workers > 1 else 1
+    out: list[list[Cell]] = []
+    for j in sorted(grid):
+        row = sorted(grid[j], key=lambda c: c.i)
+        pieces = min(max(spread, math.ceil(len(row) / MAX_RUN)), len(row))
+        size = math.ceil(len(row) / pieces)
+        for k in range(0, len(row), size):
+            part = [c for c in row[k : k + size] if only is None or (c.i, c.j) in only]
+            if part:
+                out.append(part)
+    return out
+
+
+class CellEvaluator:
+    """Holds one compiled scale program; :meth:`evaluate` moves the axes' caps and solves.
+
+    The constructor builds and compiles the program and loads its HiGHS model (the
+    one-off cost of a worker); the first cell then solves from scratch, every later
+    one from the basis of the cell before.
+    """
+
+    def __init__(
+        self,
+        inst: Instance,
+        axes: Sequence[Axis],
+        time_limit: float = 60.0,
+        *,
+        prepare: bool = True,
+    ) -> None:
         self.inst = inst
         self.axes = tuple(axes)
         self.model = ScaleModel(inst, time_limit=time_limit)
         self.targets: list[tuple[str, list[int], np.ndarray | None]] = []
         for ax in self.axes:
             self.targets.append(self._target(ax))
+        if prepare:
+            self.model.lp.prepare()
+        self.last: Cell | None = None
 
     def _target(self, ax: Axis) -> tuple[str, list[int], np.ndarray | None]:
         if ax.kind == "scale":
@@ -257,8 +319,8 @@ class CellEvaluator:
                 head = np.array([float(sig[rows[k].slot or 0]) for k in idx])
         return (key, idx, head)
 
-    def evaluate(self, cell: Cell) -> CellResult:
-        """α at ``cell`` (the caps of earlier cells are overwritten, never recompiled)."""
+    def apply(self, cell: Cell) -> float:
+        """Write the caps of ``cell`` into the Parameters; its workload scale (1 if no axis)."""
         scale = 1.0
         for (key, idx, head), v in zip(self.targets, cell.values, strict=True):
             if key == "scale":
@@ -267,8 +329,14 @@ class CellEvaluator:
             lim = self.model.limits(key).copy()
             lim[idx] = v if head is None else np.minimum(v, head)
             self.model.set_limits(key, lim)
+        return scale
+
+    def evaluate(self, cell: Cell) -> CellResult:
+        """α at ``cell`` (the caps of earlier cells are overwritten, never recompiled)."""
+        scale = self.apply(cell)
         alpha = self.model.solve()
         binding = self.model.dominant() if math.isfinite(alpha) else ""
+        self.last = cell
         return CellResult(cell.i, cell.j, cell.values, alpha / scale, binding)
 
     def ready(self) -> bool:
@@ -276,4 +344,19 @@ class CellEvaluator:
         return True
 
     def evaluate_many(self, cells: Sequence[Cell]) -> list[CellResult]:
-        return [self.evaluate(c) for c in cells]
+        """Every cell of a run (one of :func:`segments`), walked from the end nearest to the
+        last cell this evaluator solved: each solve starts from a neighbour's basis."""
+        return [self.evaluate(c) for c in self.walk(cells)]
+
+    def walk(self, cells: Sequence[Cell]) -> list[Cell]:
+        """``cells`` in the order :meth:`evaluate_many` solves them."""
+        run = list(cells)
+        last = self.last
+        if last is not None and len(run) > 1:
+
+            def dist(c: Cell) -> int:
+                return abs(c.i - last.i) + abs(c.j - last.j)
+
+            if dist(run[-1]) < dist(run[0]):
+                run.reverse()
+        return run

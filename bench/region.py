@@ -205,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{100 * wc['warm_over_cold_median']:.1f} %; the cold cells' own warm time "
         f"{100 * wc['warm_over_cold_same_cells']:.1f} %\n"
         f"  one-off per worker: compile {wc['compile_s']:.3f} s, first cell "
-        f"{wc['first_cell_s']:.3f} s; alpha warm vs cold max rel diff {wc['alpha_max_rel_diff']:.1e}"
+        f"{wc['first_cell_s']:.3f} s; alpha warm vs cold max rel diff "
+        f"{wc['alpha_max_rel_diff']:.1e}"
     )
     rinst, raxes = setup(nw, rn) if rn != n else (inst, axes)
     rows: list[dict[str, Any]] = []

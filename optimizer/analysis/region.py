@@ -61,6 +61,8 @@ Arr = npt.NDArray[np.float64]
 ARTIFICIAL = 1e9
 #: a row binds when its slack is below this share of its limit (or 1e-9 absolute)
 TIGHT = 1e-7
+#: elasticities this close (relative) are one tie in :meth:`ScaleModel.dominant`
+TIE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -254,17 +256,23 @@ class ScaleModel:
         return out
 
     def dominant(self) -> str:
-        """The (cap, site or zone) with the largest elasticity at the last solve ('' if none)."""
-        score: dict[str, float] = defaultdict(float)
+        """The (cap, site or zone) with the largest elasticity at the last solve ('' if none).
+
+        Caps whose elasticities agree to :data:`TIE` (0.01 %, relative) bind together and are
+        named together, e.g. ``"power dc1,dc2"`` (sites with the same cap and the same
+        marginal value): a tie is not decided by rounding noise.
+        """
+        score: dict[tuple[str, str], float] = defaultdict(float)
         for key, con in self.cons.items():  # duals only: no constraint expression evaluated
             dual = np.asarray(con.dual_value, dtype=float).ravel()
             lim = self.limits(key)
             family = _display(_family(key))
             for k in np.flatnonzero(dual > 1e-9):
-                score[f"{family} {self.rows[key][k].where}"] += dual[k] * abs(lim[k])
+                score[(family, self.rows[key][k].where)] += dual[k] * abs(lim[k])
         if not score:
             return ""
-        return max(sorted(score), key=lambda k: score[k])
+        top = max(score.values())
+        return _name_tie(sorted(k for k, v in score.items() if v >= top * (1 - TIE)))
 
     def raise_rows(self, key: str, idx: Sequence[int], step: float) -> float:
         """α with the rows ``idx`` of family ``key`` raised by ``step`` (restored after)."""
@@ -276,6 +284,18 @@ class ScaleModel:
             return self.solve()
         finally:
             self.set_limits(key, before)
+
+
+def _name_tie(caps: Sequence[tuple[str, str]]) -> str:
+    """``[("power", "dc1"), ("power", "dc2")]`` → ``"power dc1,dc2"``; families joined by ``+``.
+
+    >>> _name_tie([("carbon", "total"), ("power", "dc1"), ("power", "dc2")])
+    'carbon total + power dc1,dc2'
+    """
+    by: dict[str, list[str]] = defaultdict(list)
+    for family, where in caps:
+        by[family].append(where)
+    return " + ".join(f"{f} {','.join(w)}" for f, w in sorted(by.items()))
 
 
 def _display(family: str) -> str:

@@ -223,7 +223,7 @@ class PersistentLP:
         if rows.size:
             full = self.keep[rows]
             lo = np.where(full < self.zero, b[full], -_INF)
-            h.changeRowsBounds(rows.size, rows.astype(np.int32), lo, b[full])
+            h.changeRowsBounds(rows.size, rows.astype(np.int32), lo, b[full])  # type: ignore[attr-defined]
         if rows.size < changed.size:  # a singleton row moved: its column's bound
             bd = self._bounds(b)
             old = self.bounds

@@ -30,6 +30,7 @@ topology.errors.InputError: --x: cap: expected a site in ['dc-fra'], got 'dc-xyz
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -257,9 +258,9 @@ def segments(
     for j in sorted(grid):
         row = sorted(grid[j], key=lambda c: c.i)
         pieces = min(max(spread, math.ceil(len(row) / MAX_RUN)), len(row))
-        size = math.ceil(len(row) / pieces)
-        for k in range(0, len(row), size):
-            part = [c for c in row[k : k + size] if only is None or (c.i, c.j) in only]
+        cuts = [len(row) * k // pieces for k in range(pieces + 1)]
+        for a, b in itertools.pairwise(cuts):
+            part = [c for c in row[a:b] if only is None or (c.i, c.j) in only]
             if part:
                 out.append(part)
     return out

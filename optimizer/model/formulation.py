@@ -35,9 +35,33 @@ from cvxpy.atoms.affine.sum import sum as cp_sum
 from optimizer.inputs.instance import Instance, zone_key
 from optimizer.model.accounting import burden_factor, burden_unit, lost_work_values
 
-__all__ = ["CapRow", "Formulation", "build", "set_parameters"]
+__all__ = ["CHANNEL_MODES", "CapRow", "Formulation", "build", "exact_channels", "set_parameters"]
 
 Arr = npt.NDArray[np.float64]
+#: ``build(channels=...)``: aggregated counts, exact channel variables, or chosen by size
+CHANNEL_MODES = ("auto", "exact", "aggregate")
+#: ``channels="auto"`` adds exact channel variables up to this many columns ...
+EXACT_MAX_COLS = 120_000
+#: ... when routes have at most this many common free channels on average (scarce spectrum,
+#: where the aggregated counts often cannot be coloured)
+EXACT_MAX_MEAN_FREE = 16.0
+
+
+def exact_channels(mode: str, route_cols: int, chan_cols: int) -> bool:
+    """Whether ``build`` adds exact channel variables (``mode`` one of :data:`CHANNEL_MODES`).
+
+    >>> exact_channels("auto", 7311, 16159), exact_channels("auto", 9000, 540000)
+    (True, False)
+    >>> exact_channels("exact", 9000, 540000), exact_channels("aggregate", 10, 20)
+    (True, False)
+    """
+    if mode not in CHANNEL_MODES:
+        raise ValueError(f"channels: expected one of {CHANNEL_MODES}, got {mode!r}")
+    if mode != "auto":
+        return mode == "exact" and chan_cols > 0
+    if not route_cols or not chan_cols:
+        return False
+    return chan_cols <= EXACT_MAX_COLS and chan_cols / route_cols <= EXACT_MAX_MEAN_FREE
 
 
 @dataclass(frozen=True)
@@ -71,6 +95,11 @@ class Formulation:
     route_rows: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
     slacks: dict[str, cp.Variable] = field(default_factory=dict)
     lost: cp.Variable | None = None  # unserved workloads per class (the plain program only)
+    #: exact channels: ``y[j]`` = 1 when route column ``chan_cols[j][0]`` uses channel
+    #: ``chan_cols[j][1]``; one row per (fibre, slot, channel) in ``chan_rows``
+    y: cp.Variable | None = None
+    chan_cols: list[tuple[int, int]] = field(default_factory=list)
+    chan_rows: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 def _routes(inst: Instance, origin: str, site: str) -> tuple[object, ...]:
@@ -107,6 +136,7 @@ def build(
     elastic: str | None = None,
     integer_lightpaths: bool = False,
     class_groups: list[int] | None = None,
+    channels: str = "aggregate",
 ) -> Formulation:
     """Build the cvxpy problem for ``inst`` (parameters set from ``inst``).
 
@@ -121,9 +151,17 @@ def build(
     (the service variants of one set of workloads: :mod:`optimizer.analysis.throttle`);
     every class of a group has the group's count. Unserved work is then not priced here
     (the throttling program prices its variants itself).
+    ``channels``: ``"exact"`` adds a variable per (route column, channel free on every
+    fibre of the route) with one row per (fibre, slot, channel), so every solution is a
+    wavelength assignment (no colouring step, no cuts); ``"auto"`` does so when the
+    spectrum is scarce and the model stays small (:func:`exact_channels`); ``"aggregate"``
+    (default) keeps only the counts. Only the plain program (``elastic=None``).
     """
     slacks: dict[str, cp.Variable] = {}
     lost: cp.Variable | None = None
+    y: cp.Variable | None = None
+    chan_cols: list[tuple[int, int]] = []
+    chan_rows: list[tuple[str, int, int]] = []
     S, T = len(inst.sites), inst.horizon
     options, groups, gof = _options(inst)
     nx_ = max(len(options), 1)
@@ -233,6 +271,13 @@ def build(
             cons.append(F @ n <= free + slacks["channels"])
         else:
             cons.append(F @ n <= free)
+        if elastic is None and channels != "aggregate":
+            y, chan_cols, chan_rows, ycons, chfree = _channel_rows(
+                inst, groups, route_cols, n, channels, integer
+            )
+            cons += ycons
+            if chfree is not None:
+                params["chfree"] = chfree
     cons.append(energy == e_expr)
 
     cost = cp.Parameter(S * T, name="cost")
@@ -335,6 +380,9 @@ def build(
         route_rows=route_rows,
         slacks=slacks,
         lost=lost,
+        y=y,
+        chan_cols=chan_cols,
+        chan_rows=chan_rows,
     )
     set_parameters(form, inst)
     if elastic == "scale":
@@ -350,6 +398,48 @@ def build(
         # a tiny cost keeps the placement sensible among equally small relaxations
         form.problem = cp.Problem(cp.Minimize(cp_sum(terms) + 1e-6 * (cost @ energy)), cons)
     return form
+
+
+def _channel_rows(
+    inst: Instance,
+    groups: list[tuple[str, int, int]],
+    route_cols: list[tuple[int, int]],
+    n: cp.Variable,
+    mode: str,
+    integer: bool,
+) -> tuple[
+    cp.Variable | None,
+    list[tuple[int, int]],
+    list[tuple[str, int, int]],
+    list[cp.Constraint],
+    cp.Parameter | None,
+]:
+    """Exact channels: ``y[k, λ]`` for each route column ``k`` and channel ``λ`` free on every
+    fibre of its route (in the inventory; a slot's busy channels are cut by the
+    ``chfree`` parameter), ``Σ_λ y[k, λ] = n[k]`` and ``Σ_{k ∋ f, slot t} y[k, λ] ≤
+    chfree[f, t, λ]`` (1 when λ is free on f in t, else 0): each channel of a fibre carries at
+    most one lightpath per slot, and a lightpath keeps one channel end to end."""
+    cols: list[tuple[int, int]] = []
+    rows: dict[tuple[str, int, int], int] = {}
+    ar: list[int] = []
+    ac: list[int] = []
+    for k, (g, r) in enumerate(route_cols):
+        o, d, t = groups[g]
+        fib = inst.network.routes[(o, inst.sites[d].id)][r].fibres
+        common = frozenset.intersection(*(inst.network.free.get(f, frozenset()) for f in fib))
+        for lam in sorted(common):
+            for f in fib:
+                ar.append(rows.setdefault((f, t, lam), len(rows)))
+                ac.append(len(cols))
+            cols.append((k, lam))
+    if not exact_channels(mode, len(route_cols), len(cols)):
+        return None, [], [], [], None
+    ny = len(cols)
+    y = cp.Variable(ny, integer=integer, name="y")
+    K = sp.csr_matrix((np.ones(ny), ([k for k, _ in cols], range(ny))), shape=(len(route_cols), ny))
+    A = sp.csr_matrix((np.ones(len(ar)), (ar, ac)), shape=(len(rows), ny))
+    chfree = cp.Parameter(len(rows), nonneg=True, name="chfree")
+    return y, cols, list(rows), [K @ y == n, y >= 0, A @ y <= chfree], chfree
 
 
 def option_burden(inst: Instance, c: int, d: int, t: int, dim: str, transfer_kwh: float) -> float:
@@ -411,6 +501,15 @@ def set_parameters(
             free = inst.network.free.get(f, frozenset()) - inst.busy.get((f, t), frozenset())
             fvals.append(max(len(free) - cut.get((f, t), 0), 0))
         p["free"].value = np.array(fvals, dtype=float)
+    if "chfree" in p:
+        cache: dict[tuple[str, int], frozenset[int]] = {}
+        chv = np.zeros(len(form.chan_rows))
+        for i, (f, t, lam) in enumerate(form.chan_rows):
+            ft = (f, t)
+            if ft not in cache:
+                cache[ft] = inst.network.free.get(f, frozenset()) - inst.busy.get(ft, frozenset())
+            chv[i] = 1.0 if lam in cache[ft] else 0.0
+        p["chfree"].value = chv
     if "common" in p:
         cvals: list[float] = []
         for fib, t in form.route_rows:

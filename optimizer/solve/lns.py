@@ -126,6 +126,10 @@ class _Neighbourhoods:
         self.best = np.full(self.n_cls, np.inf)
         np.minimum.at(self.best, self.cls, self.ocost)
         self.by_class = [np.flatnonzero(self.cls == c) for c in range(self.n_cls)]
+        # each option's rank among its class's options by cost (0: the cheapest)
+        self.rank = np.zeros(len(self.cls), dtype=int)
+        for idx in self.by_class:
+            self.rank[idx[np.argsort(self.ocost[idx], kind="stable")]] = np.arange(idx.size)
         self.rng = np.random.default_rng(seed)
         self.turn = 0
         self.focus = []
@@ -197,6 +201,7 @@ def search(
     max_rounds: int | None = None,
     focus: list[int] | None = None,
     progress: Callable[[str], None] | None = None,
+    options_per_class: int | None = None,
 ) -> LnsResult:
     """LP bound, best start, then fix-and-optimise until within ``mip_gap`` or out of time.
 
@@ -214,7 +219,9 @@ def search(
     incumbents; the search stops at the gap, after ``max_rounds`` rounds, or at
     ``time_limit`` (``LnsResult.stopped`` says which: only the clock makes the
     plan depend on the machine's speed). ``focus``: classes whose neighbourhoods
-    come first (a re-plan: the workloads its repair moved).
+    come first (a re-plan: the workloads its repair moved). ``options_per_class``: a freed
+    class may move only to its that many cheapest options (or stay where it is), which
+    keeps the sub-MILPs of programs with exact channels small (``None``: every option).
     """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
@@ -223,7 +230,11 @@ def search(
         return time_limit - (time.perf_counter() - t0)
 
     model.free_all()
-    lp = model.solve(max(left() * 0.5, 0.1), relaxation=True)
+    if form.y is not None:
+        # exact channels: the bound of the aggregated program (valid, much faster)
+        lp = model.solve_without(model.column(form.y), max(left() * 0.5, 0.1))
+    else:
+        lp = model.solve(max(left() * 0.5, 0.1), relaxation=True)
     if lp.status == "infeasible":
         return LnsResult("infeasible", None, None, None, None, "", 0, 0, _el(t0))
     if lp.values is None or lp.objective is None:
@@ -257,12 +268,16 @@ def search(
     route_group = np.array([g for g, _r in form.route_cols], dtype=int)
     gof = np.asarray(form.group_of_option, dtype=int)
     net_cols = [model.column(v) for v in (form.n, form.v) if v is not None]
+    y_cols = model.column(form.y) if form.y is not None else None
+    y_group = route_group[[k for k, _ in form.chan_cols]] if form.chan_cols else route_group[:0]
     lost_cols = model.column(form.lost) if form.lost is not None else None
 
-    def fixed_mask(free: list[int]) -> npt.NDArray[np.bool_]:
+    def fixed_mask(free: list[int], base_x: Vec) -> npt.NDArray[np.bool_]:
         """Columns held: other classes' placements and the routes of untouched groups."""
         mask = np.zeros(model.n_cols, dtype=bool)
         opt_free = np.isin(nbh.cls, free)
+        if options_per_class is not None:
+            opt_free &= (nbh.rank < options_per_class) | (base_x > 0.5)
         mask[xs.start + np.flatnonzero(~opt_free)] = True
         if lost_cols is not None:  # a held class's lost work is held with it
             mask[lost_cols.start + np.setdiff1d(np.arange(nbh.n_cls), free)] = True
@@ -271,6 +286,8 @@ def search(
             held = np.flatnonzero(~np.isin(route_group, touched))
             for cols in net_cols:
                 mask[cols.start + held] = True
+            if y_cols is not None:  # the channels of untouched groups stay where they are
+                mask[y_cols.start + np.flatnonzero(~np.isin(y_group, touched))] = True
         return mask
 
     pickers = [_Neighbourhoods(form, inst, seed + 1 + i, nbh) for i in range(max(workers, 1))]
@@ -299,7 +316,7 @@ def search(
             results: list[MipResult | None] = results,
         ) -> None:
             results[i] = model.solve_sub(
-                fixed_mask(frees[i]),
+                fixed_mask(frees[i], base[xs]),
                 base,
                 min(sub_cap, max(left(), 0.05)),
                 max_nodes=sub_nodes,

@@ -42,8 +42,6 @@ LNS_MIN_OPTIONS = 1000
 METHODS = ("auto", "lns", "milp")
 
 
-
-
 def empty_start(form: Formulation) -> dict[int, np.ndarray] | None:
     """Values of every variable for the plan that serves nothing (all work lost).
 
@@ -95,6 +93,11 @@ class Planner:
         seed give the same plan when the search ends at the gap or after ``max_rounds``.
     progress : called with a line of search progress (incumbent, bound, neighbourhood).
     max_rounds : stop the LNS after that many rounds (a reproducible work limit).
+    channels : ``"auto"`` (default), ``"exact"`` or ``"aggregate"``: whether the program has
+        a variable per (route, channel) so every plan it finds is a wavelength assignment
+        (:func:`optimizer.model.formulation.exact_channels`: ``auto`` when the spectrum is
+        scarce and the model stays small), or only lightpath counts that the assignment step
+        colours (with cuts and repair when it cannot).
     """
 
     def __init__(
@@ -108,10 +111,11 @@ class Planner:
         seed: int = 0,
         progress: Callable[[str], None] | None = None,
         max_rounds: int | None = None,
+        channels: str = "auto",
     ) -> None:
         t0 = time.perf_counter()
         self.instance = instance
-        self.form = build(instance, integer_lightpaths=integer_lightpaths)
+        self.form = build(instance, integer_lightpaths=integer_lightpaths, channels=channels)
         self.build_s = time.perf_counter() - t0
         self.max_cuts = max_cuts
         self.repair = repair
@@ -122,6 +126,9 @@ class Planner:
         self.warm = WarmStarts(self)  # warm starts: a collaborator, called, not inherited
         #: share of the LNS's time for its sequential + repair start (0: relax-and-fix only)
         self.sequential_share = 0.3
+        #: with exact channels, a class freed by the LNS may move to its that many cheapest
+        #: options (or stay): the sub-MILPs stay small (``None``: every option)
+        self.options_per_class: int | None = 10
         self._seq_timed = False
         self._lp: Formulation | None = None
         self._solves = 0
@@ -261,7 +268,8 @@ class Planner:
             if use_lns:
                 # each attempt leaves time for the wavelength cuts after it
                 now = time.perf_counter()
-                share = 0.9 if attempt < self.max_cuts else 1.0
+                # (exact channels: every plan is coloured, no cut follows)
+                share = 0.9 if attempt < self.max_cuts and self.form.y is None else 1.0
                 raw = self._lns(inst, now + (t_start + time_limit - now) * share, stop_gap, start)
             else:
                 # the warm starts spent part of the budget: the MILP gets the rest (≥ 10 %)
@@ -570,16 +578,34 @@ class Planner:
                 starts["first-fit"] = hm.vector(ff[0])
             if self.form.groups and self.sequential_share > 0:
                 budget = (deadline - time.perf_counter()) * self.sequential_share
+                exact = self.form.y is not None
                 seq = sequential(
                     inst,
                     time_limit=max(budget, 0.5),
                     mip_gap=mip_gap,
-                    repair=True,
+                    repair=not exact,
                     seed=self.seed,
                     max_rounds=self.max_rounds,
                     planner=type(self),
                 )
-                sv = self.warm.values(inst, seq)
+                sv = None if exact else self.warm.values(inst, seq)
+                if exact:
+                    # exact channels: route the placement as a MILP (drops what cannot be
+                    # routed; the search places those again first)
+                    from optimizer.solve.routing import route_placement
+
+                    left_r = max(deadline - time.perf_counter(), 0.5) * 0.2
+                    routed = route_placement(hm, self.form, inst, seq, left_r, self.seed)
+                    if routed is not None:
+                        vec, dropped = routed
+                        starts["sequential+routing"] = vec
+                        focus = dropped
+                        with_rf = False
+                        self._seq_timed = "stopped at the time limit" in seq.message
+                        self._say(
+                            f"sequential+routing start {hm.objective(vec):.6g}"
+                            f" ({len(dropped)} class(es) still unserved)"
+                        )
                 if sv is not None:
                     starts["sequential+repair"] = hm.vector(sv[0])
                     with_rf = False
@@ -598,6 +624,7 @@ class Planner:
             max_rounds=self.max_rounds,
             focus=focus,
             progress=self.progress,
+            options_per_class=self.options_per_class if self.form.y is not None else None,
         )
         self._lp_obj = res.lp_bound
         if res.values is None:
@@ -610,7 +637,7 @@ class Planner:
             "rounds": "round limit",
             "time": "time limit: the plan depends on the machine's speed",
         }.get(res.stopped, res.stopped)
-        if res.start == "sequential+repair" and self._seq_timed and res.stopped != "time":
+        if res.start.startswith("sequential+") and self._seq_timed and res.stopped != "time":
             stop += " (its sequential start stopped at the time limit: it depends on the speed)"
         self._note = (
             f"LNS: {res.iterations} neighbourhoods, {res.improved} improvements from the "
@@ -618,7 +645,8 @@ class Planner:
         )
         x = np.rint(res.values[hm.column(self.form.x)]).astype(int)
         n = None if self.form.n is None else res.values[hm.column(self.form.n)]
-        return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "", res.values)
+        y = None if self.form.y is None else res.values[hm.column(self.form.y)]
+        return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "", res.values, y)
 
     # -- reading the solution -------------------------------------------------
 
@@ -659,10 +687,24 @@ class Planner:
         by_group: dict[int, list[tuple[int, float]]] = defaultdict(list)
         for k, (g, r) in enumerate(form.route_cols):
             by_group[g].append((r, float(raw.n[k]) if raw.n is not None else 0.0))
+        # exact channels: the program chose route and channel; only a surplus is coloured
+        chosen = self._chosen_channels(raw)
+        taken: dict[tuple[str, int], set[int]] = defaultdict(set)
+        got: dict[int, list[tuple[float, tuple[str, ...], int]]] = defaultdict(list)
+        for g, picks in chosen.items():
+            o, d, t = form.groups[g]
+            routes = net.routes[(o, inst.sites[d].id)]
+            for r, lam in picks[: len(members.get(g, []))]:
+                got[g].append((routes[r].energy_kwh_per_gb, routes[r].fibres, lam))
+                for f in routes[r].fibres:
+                    taken[(f, t)].add(lam)
         for g, shares in by_group.items():
             o, d, t = form.groups[g]
             routes = net.routes[(o, inst.sites[d].id)]
-            counts = round_counts([v for _, v in shares], len(members.get(g, [])))
+            need = len(members.get(g, [])) - len(got.get(g, []))
+            if need <= 0:
+                continue
+            counts = round_counts([v for _, v in shares], need)
             for (r, _v), cnt in zip(shares, counts, strict=True):
                 alts = tuple(rt.fibres for i, rt in enumerate(routes) if i != r)
                 for _ in range(cnt):
@@ -672,9 +714,11 @@ class Planner:
         lightpaths: list[Lightpath] = []
         blocked: list[Unassigned] = []
         cuts: dict[tuple[str, int], int] = defaultdict(int)
-        got: dict[int, list[tuple[float, tuple[str, ...], int]]] = defaultdict(list)
         for t, reqs in per_slot.items():
-            free = {f: ch - inst.busy.get((f, t), frozenset()) for f, ch in net.free.items()}
+            free = {
+                f: ch - inst.busy.get((f, t), frozenset()) - taken.get((f, t), set())
+                for f, ch in net.free.items()
+            }
             done, bad = assign_slot(reqs, free)
             for kk, fibres, ch in done:
                 g = owner[kk][0]
@@ -714,6 +758,18 @@ class Planner:
                 )
         lightpaths.sort(key=lambda lp: (lp.slot, lp.workload or ""))
         return lightpaths, blocked, dict(cuts)
+
+    def _chosen_channels(self, raw: _Raw) -> dict[int, list[tuple[int, int]]]:
+        """(route index, channel) per transfer group from the exact channel variables."""
+        form = self.form
+        out: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        if form.y is None or raw.y is None or len(raw.y) != len(form.chan_cols):
+            return out
+        for j in np.flatnonzero(raw.y > 0.5):
+            k, lam = form.chan_cols[int(j)]
+            g, r = form.route_cols[k]
+            out[g] += [(r, lam)] * round(float(raw.y[j]))
+        return out
 
     def _energy(self, inst: Instance, raw: _Raw, lightpaths: list[Lightpath]) -> np.ndarray:
         S, T = len(inst.sites), inst.horizon

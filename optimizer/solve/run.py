@@ -23,6 +23,7 @@ _SOLVER = FsorHighs()
 #: extra HiGHS options for every solve (tuning hook used by bench/plan.py)
 HIGHS_OPTIONS: dict[str, object] = {}
 
+
 @dataclass(frozen=True)
 class Raw:
     """What one HiGHS run of a compiled program gave: status, x (and n), gap, bound, times."""
@@ -36,6 +37,7 @@ class Raw:
     solve_s: float
     message: str
     values: np.ndarray | None = None  # the LNS's full column vector of this plan
+    y: np.ndarray | None = None  # exact channels (``Formulation.y``), when the program has them
 
 
 def solve_form(
@@ -83,6 +85,7 @@ def solve_form(
         n = None
         if form.n is not None:
             n = np.asarray(form.n.value, dtype=float)
+        y = None if form.y is None else np.asarray(form.y.value, dtype=float)
         if not form.integer:
             bound = float(form.problem.value)
             gap = 0.0
@@ -90,7 +93,7 @@ def solve_form(
         status = (
             "optimal" if st == cp.OPTIMAL and (gap is None or gap <= mip_gap + 1e-9) else "feasible"
         )
-        return Raw(status, x, n, gap, bound, compile_s, solve_s, "")
+        return Raw(status, x, n, gap, bound, compile_s, solve_s, "", y=y)
     if st in (cp.INFEASIBLE, cp.settings.INFEASIBLE_OR_UNBOUNDED):
         return Raw("infeasible", np.zeros(0), None, None, None, compile_s, solve_s, "")
     msg = f"no plan: solver status {st}" + (

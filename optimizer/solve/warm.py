@@ -165,7 +165,8 @@ class WarmStarts:
     ) -> tuple[dict[int, np.ndarray], np.ndarray, float] | None:
         """(variable values, energy[site, slot], objective) of ``warm`` in the joint model.
 
-        Every variable is set (x, n, v, E); ``None`` unless the plan is complete
+        Every variable is set (x, n, v, E, and the channels y when the program has them);
+        ``None`` unless the plan is complete
         (all workloads placed, every transfer on one of its candidate routes) and
         the values satisfy every constraint of the compiled problem with the
         current parameters (caps, free channels, per-option bounds).
@@ -194,6 +195,8 @@ class WarmStarts:
             grp = {g: k for k, g in enumerate(form.groups)}
             n = np.zeros(len(form.route_cols))
             v = np.zeros(len(form.route_cols))
+            ycol = {kl: j for j, kl in enumerate(form.chan_cols)}
+            y = np.zeros(len(form.chan_cols))
             where = {p.workload: sidx[p.site] for p in warm.placements}
             for lp in warm.lightpaths:
                 if lp.workload is None or lp.workload in carried or lp.workload not in where:
@@ -207,11 +210,18 @@ class WarmStarts:
                 if g is None or r is None:
                     return None
                 n[col[(g, r)]] += 1
+                if form.y is not None:
+                    j = ycol.get((col[(g, r)], lp.channel))
+                    if j is None:
+                        return None  # a channel the route does not have free
+                    y[j] += 1
                 vol = inst.classes[c].volume_gb
                 v[col[(g, r)]] += vol
                 energy[d * T + lp.slot] += vol * routes[r].energy_kwh_per_gb
             out[form.n.id] = n
             out[form.v.id] = v
+            if form.y is not None:
+                out[form.y.id] = y
         placed_need = {
             p.workload
             for p in warm.placements

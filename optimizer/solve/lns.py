@@ -126,6 +126,10 @@ class _Neighbourhoods:
         self.best = np.full(self.n_cls, np.inf)
         np.minimum.at(self.best, self.cls, self.ocost)
         self.by_class = [np.flatnonzero(self.cls == c) for c in range(self.n_cls)]
+        price = form.params.get("lost_price")
+        self.lost_price: Vec | None = (
+            None if price is None or price.value is None else np.asarray(price.value, float)
+        )
         # each option's rank among its class's options by cost (0: the cheapest)
         self.rank = np.zeros(len(self.cls), dtype=int)
         for idx in self.by_class:
@@ -143,8 +147,13 @@ class _Neighbourhoods:
             chosen += [int(c) for c in self.rng.permutation(rest)[: k - len(chosen)]]
         return chosen
 
-    def pick(self, x: npt.NDArray[np.float64], k: int) -> list[int]:
-        """Classes to free (at most ``k``) given the incumbent's placement counts ``x``."""
+    def pick(
+        self, x: npt.NDArray[np.float64], k: int, lost: npt.NDArray[np.float64] | None = None
+    ) -> list[int]:
+        """Classes to free (at most ``k``) given the incumbent's placement counts ``x``.
+
+        ``lost``: unserved workloads per class; their regret is their value of lost work
+        (less their cheapest option), so the search tries first to fit them in."""
         self.turn += 1
         on = np.flatnonzero(x > 0.5)
         mode = ("regret", "window", "regret", "random")[self.turn % 4]
@@ -160,6 +169,8 @@ class _Neighbourhoods:
             cnt = np.zeros(self.n_cls)
             np.add.at(cnt, self.cls[on], x[on])
             regret = np.maximum(paid - self.best * cnt, 0.0)
+            if lost is not None and self.lost_price is not None:
+                regret += lost * np.maximum(self.lost_price - self.best, 0.0)
             total = float(regret.sum())
             p = regret / total if total > 0 else None
             c0 = int(self.rng.choice(self.n_cls, p=p))
@@ -202,6 +213,7 @@ def search(
     focus: list[int] | None = None,
     progress: Callable[[str], None] | None = None,
     options_per_class: int | None = None,
+    round_iters: int = 1,
 ) -> LnsResult:
     """LP bound, best start, then fix-and-optimise until within ``mip_gap`` or out of time.
 
@@ -222,6 +234,9 @@ def search(
     come first (a re-plan: the workloads its repair moved). ``options_per_class``: a freed
     class may move only to its that many cheapest options (or stay where it is), which
     keeps the sub-MILPs of programs with exact channels small (``None``: every option).
+    ``round_iters``: a worker whose sub-MILP ends without a gain draws another
+    neighbourhood of the same incumbent until it has spent that many simplex iterations
+    in the round (1: one neighbourhood per worker and round).
     """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
@@ -306,23 +321,41 @@ def search(
             break
         rounds += 1
         base = state.cur
-        frees = [pk.pick(base[xs], sizes[i]) for i, pk in enumerate(pickers)]
+        base_obj = state.obj
+        frees: list[list[int]] = [[] for _ in pickers]
         results: list[MipResult | None] = [None] * len(pickers)
+        tries = [0] * len(pickers)
 
         def job(
             i: int,
             frees: list[list[int]] = frees,
             base: Vec = base,
+            base_obj: float = base_obj,
             results: list[MipResult | None] = results,
+            tries: list[int] = tries,
         ) -> None:
-            results[i] = model.solve_sub(
-                fixed_mask(frees[i], base[xs]),
-                base,
-                min(sub_cap, max(left(), 0.05)),
-                max_nodes=sub_nodes,
-                seed=seed,
-                options=SUB_OPTIONS,
-            )
+            # a worker whose neighbourhood solves quickly without a gain draws the next one
+            # rather than wait for the round's slower sub-MILP: until a gain, or its share of
+            # simplex iterations (work, not time: the round stays reproducible)
+            spent = 0
+            while True:
+                lost = None if lost_cols is None else base[lost_cols]
+                free = pickers[i].pick(base[xs], sizes[i], lost)
+                r = model.solve_sub(
+                    fixed_mask(free, base[xs]),
+                    base,
+                    min(sub_cap, max(left(), 0.05)),
+                    max_nodes=sub_nodes,
+                    seed=seed,
+                    options=SUB_OPTIONS,
+                )
+                frees[i], results[i] = free, r
+                tries[i] += 1
+                spent += max(r.iterations, 1)
+                _adapt(sizes, i, r, sub_iters, grow_below, nbh.n_cls)
+                gain = r.objective is not None and r.objective < base_obj - 1e-9 * abs(base_obj)
+                if gain or spent >= round_iters or r.limit == "time" or left() <= 0.2:
+                    return
 
         if len(pickers) == 1:
             job(0)
@@ -334,14 +367,8 @@ def search(
                 th.join()
         if any(r is not None and r.limit == "time" for r in results) and left() <= 0.2:
             break  # cut short by the clock: this round's results depend on the machine's load
-        state.iterations += len(pickers)
+        state.iterations += sum(tries)
         _merge(model, state, base, frees, results, _el(t0))
-        for i, r in enumerate(results):
-            # adapt the size on work that does not depend on the machine's load
-            if r is None or r.status != "optimal" or r.iterations > sub_iters:
-                sizes[i] = max(sizes[i] - 2, 4)
-            elif r.nodes <= grow_below and r.iterations < sub_iters // 4:
-                sizes[i] = min(sizes[i] + 2, nbh.n_cls)
         if rounds % 5 == 0:
             gap = (state.obj - bound) / max(abs(state.obj), 1e-12)
             say(
@@ -402,6 +429,16 @@ def _merge(
         taken.update(frees[i])
         state.improved += 1
         state.trace.append((now, state.obj))
+
+
+def _adapt(
+    sizes: list[int], i: int, r: MipResult | None, sub_iters: int, grow_below: int, most: int
+) -> None:
+    """Adapt worker ``i``'s neighbourhood size on work that does not depend on the load."""
+    if r is None or r.status != "optimal" or r.iterations > sub_iters:
+        sizes[i] = max(sizes[i] - 2, 4)
+    elif r.nodes <= grow_below and r.iterations < sub_iters // 4:
+        sizes[i] = min(sizes[i] + 2, most)
 
 
 def _el(t0: float) -> float:

@@ -85,7 +85,8 @@ def register(subparsers: Any) -> None:
 
 
 def add_search_options(p: argparse.ArgumentParser) -> None:
-    """``--seed``, ``--from``, ``--lost-work``, ``--max-rounds`` and ``--no-progress``."""
+    """The search options: ``--seed``, ``--from``, ``--lost-work``, ``--max-rounds``,
+    ``--channels``, ``--no-progress``."""
     p.add_argument(
         "--seed", type=int, default=0, help="seed of HiGHS and the search (same seed, same plan)"
     )
@@ -109,6 +110,14 @@ def add_search_options(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="stop the LNS after N rounds: a work limit that, unlike the time limit, gives "
         "the same plan on a loaded machine",
+    )
+    p.add_argument(
+        "--channels",
+        choices=("auto", "exact", "aggregate"),
+        default="auto",
+        help="exact: a variable per route and channel, so the program chooses every "
+        "wavelength; aggregate: lightpath counts coloured afterwards; auto (default): exact "
+        "where the spectrum is scarce and the model small (docs/model.md)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress line on a terminal")
 
@@ -155,6 +164,7 @@ def _search_setup(
         "seed": args.seed,
         "progress": progress_reporter(args),
         "max_rounds": args.max_rounds,
+        "channels": getattr(args, "channels", "auto"),
     }
     return inst, previous, opts
 

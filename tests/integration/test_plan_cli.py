@@ -119,3 +119,21 @@ def test_replan_from_a_previous_plan_and_like_with_like_baseline(
     assert code == 2 and "bad.json" in err and "placements[0].site" in err
     code, _, err = run(capsys, "--from", str(tmp_path / "missing.json"))
     assert code == 2 and "missing.json" in err
+
+
+def test_channels_option_gives_the_same_plan_on_plentiful_spectrum(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    docs = {}
+    for mode in ("exact", "aggregate", "auto"):
+        code, out, _ = run(capsys, "--channels", mode, "--json")
+        assert code == 0
+        docs[mode] = json.loads(out)
+    # one workload on the embedded network: the same placement and objective either way
+    assert docs["exact"]["objective"] == pytest.approx(docs["aggregate"]["objective"], rel=1e-9)
+    assert docs["exact"]["placements"] == docs["aggregate"]["placements"]
+    assert all(doc["status"] == "optimal" for doc in docs.values())
+    with pytest.raises(SystemExit) as exc:
+        run(capsys, "--channels", "exactly")
+    assert exc.value.code == 2
+    assert "--channels" in capsys.readouterr().err

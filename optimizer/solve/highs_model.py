@@ -310,6 +310,11 @@ class HighsModel:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
         h.setOptionValue("solve_relaxation", bool(relaxation))
         status, has_x = _run(h, None if relaxation else start)
+        if relaxation and status == highspy.HighsModelStatus.kOptimal and not has_x:
+            # HiGHS 1.16 may report an LP optimal from its kept basis without a primal
+            # solution (seen after row bounds were changed and changed back): solve afresh
+            h.clearSolver()
+            status, has_x = _run(h, None)
         secs = time.perf_counter() - t0
         info = h.getInfo()
         ok = status == highspy.HighsModelStatus.kOptimal or (status in _LIMITS and has_x)

@@ -212,6 +212,12 @@ class Planner:
         )
         if plan.placements:
             self._plan = plan
+            if self._hm is not None and plan.status in ("optimal", "feasible"):
+                # the next re-plan starts from the plan returned (repairs included), not
+                # from the search's last vector
+                vals = self.warm.values(instance or self.instance, plan)
+                if vals is not None:
+                    self._last = self._hm.vector(vals[0])
         return plan
 
     def _solve_plan(
@@ -354,6 +360,19 @@ class Planner:
             lightpaths = sorted(lps, key=lambda lp: (lp.slot, lp.workload or ""))
             blocked, repaired = list(left_out), n_blocked - len(left_out)
             objective += lost_work(inst, unserved_ids(inst, placements))
+        late = 0
+        if self.repair and unserved_ids(inst, placements):
+            # work the search left out: a first-fit pass around the plan may still fit it
+            from optimizer.solve.repair import place_unserved
+
+            todo = unserved_ids(inst, placements)
+            pl, lps, still_out, energy_u = place_unserved(inst, placements, lightpaths, todo)
+            late = len(todo) - len(still_out)
+            if late:
+                objective, burdens, caps = account(inst, energy_u)
+                placements = tuple(sorted(pl, key=lambda p: p.workload))
+                lightpaths = sorted(lps, key=lambda lp: (lp.slot, lp.workload or ""))
+                objective += lost_work(inst, unserved_ids(inst, placements))
         still = sorted({u.workload for u in blocked if u.site})  # placed, no wavelength
         if still:  # only without the repair: that work is not served either
             objective = self._without(inst, placements, lightpaths, still)
@@ -370,7 +389,9 @@ class Planner:
         diag: tuple[Relaxation, ...] = ()
         msg = self._note
         if unserved:
+            # at most a fifth of the time limit: a fast re-plan must not spend the rest here
             left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit, 1.0)
+            left = min(left, max(0.2 * time_limit, 1.0))
             if self.strict_feasible(inst, left) is False:
                 # proven: no plan serves every workload; the best partial plan is kept
                 status = "infeasible"
@@ -390,6 +411,8 @@ class Planner:
                 f"{repaired} transfer(s) without a wavelength after {max_cuts} cut(s) "
                 "placed again first-fit" + (f"; {self._note}" if self._note else "")
             )
+        if late:
+            msg += f"; {late} workload(s) the search left out placed first-fit afterwards"
         if unserved and status != "infeasible":
             msg = (
                 f"{len(unserved)} workload(s) not served (no complete plan found in the time "

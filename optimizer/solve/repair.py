@@ -17,7 +17,7 @@ from optimizer.inputs.instance import Instance
 from optimizer.model.plan import Lightpath, Placement, Unassigned
 from optimizer.solve.greedy import Result, greedy, jobs
 
-__all__ = ["repair_blocked", "repair_result"]
+__all__ = ["place_unserved", "repair_blocked", "repair_result"]
 
 
 def repair_result(inst: Instance, res: Result) -> Result:
@@ -47,3 +47,24 @@ def repair_blocked(
     res = Result(list(placements), list(lightpaths), list(blocked), [], np.zeros(0))
     out = repair_result(inst, res)
     return out.placements, out.lightpaths, out.unassigned, out.energy
+
+
+def place_unserved(
+    inst: Instance,
+    placements: Sequence[Placement],
+    lightpaths: Sequence[Lightpath],
+    unserved: Sequence[str],
+) -> tuple[list[Placement], list[Lightpath], list[str], npt.NDArray[np.float64]]:
+    """Workloads a plan leaves out placed first-fit around everything it keeps.
+
+    The search may end with a workload unserved that a greedy pass still fits (its
+    neighbourhoods never freed the right rivals): priced as lost work, one such workload
+    can be several per cent of the objective. Returns placements, lightpaths, the
+    workloads still unplaced and energy[site, slot].
+    """
+    before = Result(list(placements), list(lightpaths), [], [], np.zeros(0))
+    todo = set(unserved)
+    out = greedy(inst, [j for j in jobs(inst) if j.wid in todo], before)
+    placed = {p.workload for p in out.placements}
+    left = [w for w in unserved if w not in placed]
+    return out.placements, out.lightpaths, left, out.energy

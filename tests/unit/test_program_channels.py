@@ -105,3 +105,20 @@ def test_warm_values_carry_the_channels_of_a_plan() -> None:
     moved = replace(bad, channel=min(taken))
     other = tuple(moved if lp is bad else lp for lp in plan.lightpaths)
     assert planner.warm.values(inst, replace(plan, lightpaths=other)) is None
+
+
+def test_place_unserved_fits_a_left_out_workload_around_the_plan() -> None:
+    from optimizer.model.accounting import account
+    from optimizer.solve.repair import place_unserved
+
+    inst = scarce(40)
+    plan = Planner(inst, seed=0).solve(time_limit=20, method="lns")
+    assert not plan.unserved
+    out = plan.placements[0].workload
+    kept = [p for p in plan.placements if p.workload != out]
+    lps = [lp for lp in plan.lightpaths if lp.workload != out]
+    pl, lps2, left, energy = place_unserved(inst, kept, lps, [out])
+    assert left == [] and {p.workload for p in pl} == {p.workload for p in plan.placements}
+    _obj, _burdens, caps = account(inst, energy)
+    assert all(c.value <= c.limit * (1 + 1e-9) for c in caps)
+    _check_spectrum(inst, replace(plan, placements=tuple(pl), lightpaths=tuple(lps2)))

@@ -138,6 +138,9 @@ class Planner:
         self.options_per_class: int | None = 10
         #: a worker draws neighbourhoods until a gain or this many simplex iterations a round
         self.round_iters = 30_000
+        #: the LNS's first pass ends at this share of the time limit; the second continues
+        #: from its plan with unserved work placed first-fit (:meth:`_second_pass`)
+        self.refill_at = 0.5
         self._seq_timed = False
         self._lp: Formulation | None = None
         self._solves = 0
@@ -284,7 +287,9 @@ class Planner:
         for attempt in range(max_cuts + 1):
             start = start0 if attempt == 0 else None
             if use_lns:
-                raw = self._lns(inst, t_start + time_limit, stop_gap, start)
+                raw = self._lns(inst, t_start + time_limit * self.refill_at, stop_gap, start)
+                if raw.status == "feasible" and t_start + time_limit - time.perf_counter() > 1.0:
+                    raw = self._second_pass(inst, raw, t_start + time_limit, stop_gap)
             else:
                 # the warm starts spent part of the budget: the MILP gets the rest (≥ 10 %)
                 left = max(t_start + time_limit - time.perf_counter(), 0.1 * time_limit)
@@ -667,6 +672,39 @@ class Planner:
         n = None if self.form.n is None else res.values[hm.column(self.form.n)]
         y = None if self.form.y is None else res.values[hm.column(self.form.y)]
         return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "", res.values, y)
+
+    def _second_pass(self, inst: Instance, raw: _Raw, deadline: float, stop_gap: float) -> _Raw:
+        """The rest of the time from the first pass's plan with its unserved work placed
+        first-fit (and its blocked transfers repaired): the search then spends its time on
+        improvements rather than on fitting that work in."""
+        from optimizer.solve.repair import place_unserved, repair_blocked
+
+        assert self._hm is not None
+        placements = self._placements(inst, raw)
+        lightpaths, blocked, _ = self._assign(inst, raw)
+        if blocked:
+            pl, lps, _left, _e = repair_blocked(inst, placements, lightpaths, blocked)
+            placements, lightpaths = tuple(pl), lps
+        todo = unserved_ids(inst, placements)
+        if todo:
+            pl, lps, _still, _e = place_unserved(inst, placements, lightpaths, todo)
+            placements, lightpaths = tuple(pl), lps
+        vals = self.warm.values(
+            inst, Plan("feasible", placements=placements, lightpaths=tuple(lightpaths))
+        )
+        if vals is not None:
+            vec = self._hm.vector(vals[0])
+            if (
+                self._last is None
+                or self._hm.objective(vec) < self._hm.objective(self._last) - 1e-9
+            ):
+                self._last = vec
+        first_note = self._note
+        more = self._lns(inst, deadline, stop_gap, None, label="first pass")
+        if more.values is None:
+            return raw
+        self._note = f"{first_note}; then {self._note.removeprefix('LNS: ')}"
+        return more
 
     # -- reading the solution -------------------------------------------------
 

@@ -53,17 +53,10 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--network", default="default", help="file or named network (default)")
-    p.add_argument("--signals", help="signal file (ORCA CSV, long CSV, Carbon Aware JSON, ...)")
-    p.add_argument("--date", help="day to take from an ORCA Table V CSV (default: first)")
-    p.add_argument("--policy", choices=MISSING_POLICIES, default="ffill", help="missing values")
-    p.add_argument("--workloads", help="workloads YAML/JSON (default: ORCA's case-study job)")
-    p.add_argument("--caps", help="caps YAML/JSON (the network's site caps always apply)")
-    p.add_argument("--weights", help="YAML/JSON with 'weights' (and optional 'scales') per dim")
+    add_input_arguments(p)
     p.add_argument("--baseline", choices=BASELINE_NAMES, default="none")
     p.add_argument("--time-limit", type=float, default=60.0, help="solver seconds (default 60)")
     p.add_argument("--mip-gap", type=float, default=0.01, help="relative MIP gap (default 0.01)")
-    p.add_argument("--k", type=int, default=3, help="candidate routes per origin/site pair")
     p.add_argument("--lp-bound", action="store_true", help="also solve the LP relaxation")
     p.add_argument(
         "--method",
@@ -82,6 +75,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     add_search_options(p)
     p.set_defaults(handler=run)
+
+
+def add_input_arguments(p: argparse.ArgumentParser) -> None:
+    """The inputs of a program (``plan`` and ``region``): network, signals, workloads, caps."""
+    p.add_argument("--network", default="default", help="file or named network (default)")
+    p.add_argument("--signals", help="signal file (ORCA CSV, long CSV, Carbon Aware JSON, ...)")
+    p.add_argument("--date", help="day to take from an ORCA Table V CSV (default: first)")
+    p.add_argument("--policy", choices=MISSING_POLICIES, default="ffill", help="missing values")
+    p.add_argument("--workloads", help="workloads YAML/JSON (default: ORCA's case-study job)")
+    p.add_argument("--caps", help="caps YAML/JSON (the network's site caps always apply)")
+    p.add_argument("--weights", help="YAML/JSON with 'weights' (and optional 'scales') per dim")
+    p.add_argument("--k", type=int, default=3, help="candidate routes per origin/site pair")
 
 
 def add_search_options(p: argparse.ArgumentParser) -> None:

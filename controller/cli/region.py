@@ -23,14 +23,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from controller.cli.plan import _inputs
+from controller.cli.plan import _inputs, add_input_arguments
 from controller.cli.plan_live import add_live_arguments, check_magnitudes
 from optimizer.analysis.region import Region, region
 from optimizer.analysis.sweep import Axis, parse_axis, with_axes
 from optimizer.inputs import make_instance
 from optimizer.inputs.caps import Caps
 from optimizer.inputs.instance import Instance
-from optimizer.inputs.signal_series import MISSING_POLICIES
 from topology.errors import InputError
 
 __all__ = ["register", "run"]
@@ -45,14 +44,7 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_live_arguments(p)  # --lab / --devices: the region of a discovered network
-    p.add_argument("--network", default="default", help="file or named network (default)")
-    p.add_argument("--signals", help="signal file (ORCA CSV, long CSV, Carbon Aware JSON, ...)")
-    p.add_argument("--date", help="day to take from an ORCA Table V CSV (default: first)")
-    p.add_argument("--policy", choices=MISSING_POLICIES, default="ffill", help="missing values")
-    p.add_argument("--workloads", help="workloads YAML/JSON (default: ORCA's case-study job)")
-    p.add_argument("--caps", help="caps YAML/JSON (the network's site caps always apply)")
-    p.add_argument("--weights", help="YAML/JSON with 'weights' (and optional 'scales') per dim")
-    p.add_argument("--k", type=int, default=3, help="candidate routes per origin/site pair")
+    add_input_arguments(p)
     p.add_argument("--time-limit", type=float, default=60.0, help="solver seconds per solve")
     p.add_argument("--integral", action="store_true", help="also the integral alpha (bisection)")
     p.add_argument("--robust", type=float, metavar="EPS", help="chance-constrained alpha, P>=1-EPS")

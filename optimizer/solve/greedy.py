@@ -27,6 +27,7 @@ __all__ = [
     "Job",
     "Ledger",
     "Result",
+    "committed",
     "greedy",
     "jobs",
     "lightpath",
@@ -229,6 +230,27 @@ def per_job_ok(inst: Instance, c: int, d: int, t: int) -> bool:
     return True
 
 
+def committed(
+    inst: Instance, placements: Sequence[Placement], lightpaths: Sequence[Lightpath]
+) -> tuple[Ledger, Channels]:
+    """The cap ledger and the channels in use once ``placements`` and ``lightpaths`` are
+    committed (compute energy per site and slot, transfer energy, channels per fibre)."""
+    ledger, chans = Ledger(inst), Channels(inst)
+    sidx = inst.site_index()
+    cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
+    lps = {lp.workload: lp for lp in lightpaths}
+    for p in placements:
+        prof = inst.classes[cls_of[p.workload]].profile_kwh
+        charges = [(sidx[p.site], p.slot + i, u) for i, u in enumerate(prof)]
+        lp = lps.get(p.workload)
+        if lp is not None:
+            charges.append((sidx[p.site], lp.slot, lp.energy_kwh))
+            for f in lp.fibres:
+                chans.used[(f, lp.slot)].add(lp.channel)
+        ledger.add(charges)
+    return ledger, chans
+
+
 def greedy(
     inst: Instance, order: Sequence[Job] | None = None, before: Result | None = None
 ) -> Result:
@@ -239,22 +261,11 @@ def greedy(
     and the result extends them) — the repair step of the sequential baseline.
     """
     cost = inst.cost()
-    ledger = Ledger(inst)
-    chans = Channels(inst)
+    ledger, chans = committed(
+        inst, before.placements if before else (), before.lightpaths if before else ()
+    )
     res = Result([], [], [], [], ledger.energy)
     if before is not None:
-        sidx = inst.site_index()
-        lps = {lp.workload: lp for lp in before.lightpaths}
-        cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
-        for p in before.placements:
-            prof = inst.classes[cls_of[p.workload]].profile_kwh
-            charges = [(sidx[p.site], p.slot + i, u) for i, u in enumerate(prof)]
-            lp = lps.get(p.workload)
-            if lp is not None:
-                charges.append((sidx[p.site], lp.slot, lp.energy_kwh))
-                for f in lp.fibres:
-                    chans.used[(f, lp.slot)].add(lp.channel)
-            ledger.add(charges)
         res.placements += before.placements
         res.lightpaths += before.lightpaths
         res.unassigned += before.unassigned

@@ -22,8 +22,7 @@ from optimizer.inputs.instance import Instance
 from optimizer.model.plan import Lightpath, Placement, Relaxation
 from optimizer.solve.greedy import (
     REL_TOL,
-    Channels,
-    Ledger,
+    committed,
     needs_path,
     options,
     per_job_ok,
@@ -39,25 +38,6 @@ def unserved_ids(inst: Instance, placements: Iterable[Placement]) -> tuple[str, 
     """Ids of the instance's workloads that ``placements`` do not place (input order)."""
     placed = {p.workload for p in placements}
     return tuple(w for cls in inst.classes for w in cls.ids if w not in placed)
-
-
-def _committed(
-    inst: Instance, placements: Sequence[Placement], lightpaths: Sequence[Lightpath]
-) -> tuple[Ledger, Channels]:
-    ledger, chans = Ledger(inst), Channels(inst)
-    sidx = inst.site_index()
-    cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
-    lps = {lp.workload: lp for lp in lightpaths}
-    for p in placements:
-        prof = inst.classes[cls_of[p.workload]].profile_kwh
-        charges = [(sidx[p.site], p.slot + i, u) for i, u in enumerate(prof)]
-        lp = lps.get(p.workload)
-        if lp is not None:
-            charges.append((sidx[p.site], lp.slot, lp.energy_kwh))
-            for f in lp.fibres:
-                chans.used[(f, lp.slot)].add(lp.channel)
-        ledger.add(charges)
-    return ledger, chans
 
 
 def why_unserved(
@@ -77,7 +57,7 @@ def why_unserved(
     """
     if not unserved:
         return ()
-    ledger, chans = _committed(inst, placements, lightpaths)
+    ledger, chans = committed(inst, placements, lightpaths)
     cls_of = {w: c for c, cls in enumerate(inst.classes) for w in cls.ids}
     need: dict[tuple[str, str, str | None, str], float] = {}
     for w in unserved:

@@ -87,6 +87,37 @@ class ApplyResult:
         }
 
 
+def with_transponders(
+    lps: Sequence[Mapping[str, Any]], found: DiscoveryResult, where: str = ""
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Each lightpath's ends on discovered transponders with a free optical channel.
+
+    The program names the first transponder of each end ROADM; here every lightpath gets
+    its own transponder channel at each end. Lightpaths that find none are returned as
+    reasons (``where``, e.g. the slot, is put in them), not as lightpaths.
+    """
+    free: dict[str, list[str]] = {}  # ROADM -> one entry per free optical channel
+    for t in found.inventory.transponders:
+        facts = found.facts.get(t.id)
+        free.setdefault(t.roadm, [])
+        for _ in facts.optical_channels if facts is not None else ():
+            free[t.roadm].append(t.id)
+    docs: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for lp in lps:
+        a, z = lp["path"][0], lp["path"][-1]
+        fa, fz = free.setdefault(a, []), free.setdefault(z, [])
+        if fa and fz and (a != z or len(fa) > 1):
+            docs.append({**lp, "transponders": [fa.pop(0), fz.pop(0)]})
+        else:
+            full = a if not fa else z
+            at = f" {where}" if where else ""
+            skipped.append(
+                f"{lp.get('workload')}{at} {a}->{z}: no free transponder channel at {full}"
+            )
+    return docs, skipped
+
+
 def intents_from_plan(
     doc: Mapping[str, Any],
     source: str,

@@ -164,6 +164,13 @@ def print_result(result: ApplyResult, down: list[dict[str, Any]], tid: int | Non
 def run(args: argparse.Namespace) -> int:
     """Handler of ``fsor apply``."""
     result, down, tid = asyncio.run(apply_plan_file(args))
+    return report(args, result, down, tid)
+
+
+def report(
+    args: argparse.Namespace, result: ApplyResult, down: list[dict[str, Any]], tid: int | None
+) -> int:
+    """Print an apply's (or a rollback's) result: one JSON document, or the human lines."""
     if args.json:
         json.dump({**result.to_json(), "unreachable": down, "transaction": tid}, sys.stdout)
         sys.stdout.write("\n")

@@ -29,7 +29,7 @@ from typing import Any
 import containerlab
 from controller.discovery import DiscoveryResult, discover
 from controller.edits import PREFIX, LightpathIntent
-from controller.provision import intents_from_plan
+from controller.provision import intents_from_plan, with_transponders
 from controller.safe_apply import ApplyOptions, apply_safely
 from controller.seed import seed_from_lab
 from controller.session import SessionOptions, SessionPool
@@ -181,21 +181,7 @@ def _slot_intents(
     are returned as reasons (not pushed). Channels the previous slot's lightpaths hold
     count as free: the slot's transaction drops those lightpaths and retunes the channels.
     """
-    free: dict[str, list[str]] = defaultdict(list)  # ROADM -> one entry per optical channel
-    for t in found.inventory.transponders:
-        facts = found.facts.get(t.id)
-        for _ in facts.optical_channels if facts is not None else ():
-            free[t.roadm].append(t.id)
-    docs, skipped = [], []
-    for lp in lps:
-        a, z = lp["path"][0], lp["path"][-1]
-        if free[a] and free[z] and (a != z or len(free[a]) > 1):
-            docs.append({**lp, "transponders": [free[a].pop(0), free[z].pop(0)]})
-        else:
-            full = a if not free[a] else z
-            skipped.append(
-                f"{lp['workload']} {label} {a}->{z}: no free transponder channel at {full}"
-            )
+    docs, skipped = with_transponders(lps, found, label)
     return intents_from_plan({"lightpaths": docs}, f"joint plan {label}"), skipped
 
 

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from controller.cli.apply import add_apply_arguments, apply_options, print_result
+from controller.cli.apply import add_apply_arguments, apply_options, report
 from controller.cli.discover import add_target_arguments, options_from_args, seed_from_args
 from controller.discovery import discover
 from controller.safe_apply import rollback
@@ -74,9 +74,4 @@ async def _rollback(args: argparse.Namespace) -> Any:
 def run_rollback(args: argparse.Namespace) -> int:
     """Handler of ``fsor rollback``."""
     result, down, tid = asyncio.run(_rollback(args))
-    if args.json:
-        json.dump({**result.to_json(), "unreachable": down, "transaction": tid}, sys.stdout)
-        sys.stdout.write("\n")
-        return 0
-    print_result(result, down, tid)
-    return 0
+    return report(args, result, down, tid)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -21,7 +20,13 @@ from typing import Any
 
 from controller.discovery import DiscoveryResult
 from controller.edits import LightpathIntent, plan_edits
-from controller.provision import TransactionError, apply_intents, intents_from_plan, read_states
+from controller.provision import (
+    TransactionError,
+    apply_intents,
+    intents_from_plan,
+    read_states,
+    with_transponders,
+)
 from controller.service.storage import ServiceStore, digest
 from controller.session import SessionPool
 from topology.errors import DeviceError, InputError
@@ -54,19 +59,7 @@ def slot_intents(
     own discovered transponder channel. Those that find none are returned as reasons.
     """
     lps = [lp for lp in plan.get("lightpaths") or () if slot is not None and lp["slot"] == slot]
-    free: dict[str, list[str]] = defaultdict(list)
-    for t in found.inventory.transponders:
-        facts = found.facts.get(t.id)
-        for _ in facts.optical_channels if facts is not None else ():
-            free[t.roadm].append(t.id)
-    docs, skipped = [], []
-    for lp in lps:
-        a, z = lp["path"][0], lp["path"][-1]
-        if free[a] and free[z] and (a != z or len(free[a]) > 1):
-            docs.append({**lp, "transponders": [free[a].pop(0), free[z].pop(0)]})
-        else:
-            full = a if not free[a] else z
-            skipped.append(f"{lp.get('workload')} {a}->{z}: no free transponder channel at {full}")
+    docs, skipped = with_transponders(lps, found)
     return intents_from_plan({"lightpaths": docs}, label), skipped
 
 

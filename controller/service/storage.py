@@ -23,7 +23,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from controller.store import AuditEntry, Store, StoreError, digest
+from controller.store import Store, StoreError, TransactionStore, digest
 
 __all__ = ["ServiceStore", "SqliteServiceStore", "StoreError", "digest", "now"]
 
@@ -35,8 +35,9 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-class ServiceStore(Protocol):
-    """What the service needs from its store."""
+class ServiceStore(TransactionStore, Protocol):
+    """What the service needs from its store: the controller's transactions and audit
+    (:class:`controller.store.TransactionStore`), plus jobs, workloads, ingests, snapshots."""
 
     def save_job(self, doc: Mapping[str, Any]) -> None: ...
     def job(self, job_id: str) -> dict[str, Any] | None: ...
@@ -51,22 +52,9 @@ class ServiceStore(Protocol):
     def last_snapshot(self) -> dict[str, Any] | None: ...
     def set_state(self, key: str, doc: Any) -> None: ...
     def state(self, key: str) -> Any: ...
-    def begin(
-        self,
-        who: str,
-        devices: Sequence[str],
-        *,
-        diff: Any,
-        previous: Mapping[str, Any],
-        plan_digest: str | None = None,
-        rollback_of: int | None = None,
-    ) -> int: ...
-    def finish(self, tid: int, outcome: str, device_outcomes: Mapping[str, str]) -> None: ...
     def transaction_docs(
         self, limit: int = 50, outcome: str | None = None
     ) -> list[dict[str, Any]]: ...
-    def audit(self, who: str, action: str, body: bytes | str | None = None) -> int: ...
-    def audit_entries(self, limit: int = 100) -> list[AuditEntry]: ...
     def close(self) -> None: ...
 
 

@@ -65,6 +65,9 @@ class MipResult:
     limit: str = ""  # what stopped it short of optimal: "time", "nodes" or ""
     nodes: int = 0  # branch-and-bound nodes HiGHS explored
     iterations: int = 0  # simplex iterations (a measure of work that does not depend on load)
+    #: an LP's duals when HiGHS has them: reduced costs per column, row duals
+    col_dual: Vec | None = None
+    row_dual: Vec | None = None
 
 
 @dataclass(eq=False)
@@ -329,7 +332,14 @@ class HighsModel:
         else:
             bound = float(info.mip_dual_bound) + self.offset
         exact = status == highspy.HighsModelStatus.kOptimal
-        return MipResult("optimal" if exact else "feasible", obj, bound, values, secs)
+        cd = rd = None
+        if relaxation and int(info.dual_solution_status) == 2:
+            sol = h.getSolution()
+            cd = np.asarray(sol.col_dual, dtype=float)
+            rd = np.asarray(sol.row_dual, dtype=float)
+        return MipResult(
+            "optimal" if exact else "feasible", obj, bound, values, secs, col_dual=cd, row_dual=rd
+        )
 
 
 def _lp(

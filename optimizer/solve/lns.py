@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from optimizer.inputs.instance import Instance
 from optimizer.model.formulation import Formulation
@@ -134,6 +135,9 @@ class _Neighbourhoods:
         self.rank = np.zeros(len(self.cls), dtype=int)
         for idx in self.by_class:
             self.rank[idx[np.argsort(self.ocost[idx], kind="stable")]] = np.arange(idx.size)
+        self.gof = np.asarray(form.group_of_option, dtype=int)
+        self.link = _group_links(form, inst)
+        self.duals: _Duals | None = None
         self.rng = np.random.default_rng(seed)
         self.turn = 0
         self.focus = []
@@ -148,21 +152,33 @@ class _Neighbourhoods:
         return chosen
 
     def pick(
-        self, x: npt.NDArray[np.float64], k: int, lost: npt.NDArray[np.float64] | None = None
+        self,
+        x: npt.NDArray[np.float64],
+        k: int,
+        lost: npt.NDArray[np.float64] | None = None,
+        full: Vec | None = None,
     ) -> list[int]:
         """Classes to free (at most ``k``) given the incumbent's placement counts ``x``.
 
         ``lost``: unserved workloads per class; their regret is their value of lost work
-        (less their cheapest option), so the search tries first to fit them in."""
+        (less their cheapest option), so the search tries first to fit them in.
+        ``full``: the incumbent's full column vector; with the LP's duals
+        (:meth:`set_duals`) every other neighbourhood is drawn where the incumbent loses
+        against the LP bound (:meth:`_by_duals`)."""
         self.turn += 1
         on = np.flatnonzero(x > 0.5)
         mode = ("regret", "window", "regret", "random")[self.turn % 4]
+        if self.duals is not None and full is not None and mode == "regret":
+            mode = "dual"
         if self.focus and on.size:
             # a re-plan: first around the workloads the repair moved (and their rivals)
             # small (the moved class and 3 rivals): the re-plan keeps the rest of the plan
             return self._around(self.focus.pop(0), on, min(k, 4))
         if mode == "random" or on.size == 0:
             return [int(c) for c in self.rng.permutation(self.n_cls)[:k]]
+        if mode == "dual":
+            assert full is not None
+            return self._by_duals(full, x, on, k)
         if mode == "regret":
             paid = np.zeros(self.n_cls)
             np.add.at(paid, self.cls[on], self.ocost[on] * x[on])
@@ -170,7 +186,8 @@ class _Neighbourhoods:
             np.add.at(cnt, self.cls[on], x[on])
             regret = np.maximum(paid - self.best * cnt, 0.0)
             if lost is not None and self.lost_price is not None:
-                regret += lost * np.maximum(self.lost_price - self.best, 0.0)
+                # (lost counts from the solver may be -1e-10: never a negative weight)
+                regret += np.maximum(lost, 0.0) * np.maximum(self.lost_price - self.best, 0.0)
             total = float(regret.sum())
             p = regret / total if total > 0 else None
             c0 = int(self.rng.choice(self.n_cls, p=p))
@@ -179,6 +196,58 @@ class _Neighbourhoods:
         t0 = int(self.rng.integers(self.T))
         sel = on[(self.site[on] == d0) | ((self.start[on] >= t0) & (self.start[on] < t0 + 4))]
         return self._fill([], np.unique(self.cls[sel]), k)
+
+    def set_duals(self, model: HighsModel, xs: slice, col_dual: Vec, row_dual: Vec) -> None:
+        """Keep the LP's duals: the incumbent's distance to the bound splits into reduced
+        costs of what it chose and duals times the slack it leaves on the LP's tight rows."""
+        assert model.A is not None and model.row_lower is not None
+        assert model.row_upper is not None
+        self.duals = _Duals(
+            model.A.tocsr(),
+            model.A.tocsc(),
+            xs,
+            np.abs(col_dual),
+            np.abs(row_dual),
+            model.row_lower,
+            model.row_upper,
+        )
+
+    def _by_duals(self, full: Vec, x: Vec, on: npt.NDArray[np.intp], k: int) -> list[int]:
+        """A neighbourhood where the incumbent loses most against the LP bound.
+
+        Its objective minus the LP bound is Σ (reduced cost × value) over the columns plus
+        Σ |dual| × slack over the rows (LP duality). One term is drawn with probability
+        proportional to its share: a class (what it pays above the LP's price) is freed
+        with its rivals (:meth:`_around`); a row (capacity the LP prices but the plan leaves
+        unused) is freed with the classes whose options reach it: those placed there, and
+        those whose options on it the LP prices cheapest, so the sub-MILP can fill it."""
+        du = self.duals
+        assert du is not None
+        xs = du.xs
+        col_loss = du.col_dual * np.abs(full)
+        cls_loss = np.zeros(self.n_cls)
+        np.add.at(cls_loss, self.cls, col_loss[xs])
+        act = du.A @ full
+        slack = np.minimum(
+            np.where(np.isfinite(du.row_upper), du.row_upper - act, np.inf),
+            np.where(np.isfinite(du.row_lower), act - du.row_lower, np.inf),
+        )
+        row_loss = np.where(np.isfinite(slack), du.row_dual * np.maximum(slack, 0.0), 0.0)
+        total = float(cls_loss.sum() + row_loss.sum())
+        if total <= 0:
+            return [int(c) for c in self.rng.permutation(self.n_cls)[:k]]
+        u = self.rng.random() * total
+        if u < cls_loss.sum():
+            c0 = int(np.searchsorted(np.cumsum(cls_loss), u, side="right"))
+            return self._around(min(c0, self.n_cls - 1), on, k)
+        r = int(np.searchsorted(np.cumsum(row_loss), u - cls_loss.sum(), side="right"))
+        r = min(r, row_loss.size - 1)
+        opts = du.options_of_row(r)
+        if opts.size == 0:
+            return [int(c) for c in self.rng.permutation(self.n_cls)[:k]]
+        placed = opts[x[opts] > 0.5]
+        cheap = opts[np.argsort(du.col_dual[xs.start + opts], kind="stable")][: max(k, 1)]
+        return self._fill([], np.unique(np.concatenate([self.cls[placed], self.cls[cheap]])), k)
 
     def _around(self, c0: int, on: npt.NDArray[np.intp], k: int) -> list[int]:
         """Class ``c0`` and the classes occupying the site-slots of its 3 cheapest options."""
@@ -191,7 +260,68 @@ class _Neighbourhoods:
             for j in on
             if bins[self.site[j], self.start[j] : self.start[j] + self.length[j]].any()
         ]
+        if self.link is not None:
+            # and the transfers that would compete for its lightpaths' channels: groups in
+            # the same slot whose candidate routes share a fibre with its own
+            groups = self.gof[cheap]
+            groups = groups[groups >= 0]
+            if groups.size:
+                near = np.asarray(self.link[groups].sum(axis=0)).ravel() > 0
+                on_g = self.gof[on]
+                hit += [int(j) for j in on[(on_g >= 0) & near[np.maximum(on_g, 0)]]]
         return self._fill([c0], np.unique(self.cls[hit]), k)
+
+
+@dataclass(frozen=True)
+class _Duals:
+    """The LP's duals and the model's rows, to find where the incumbent loses."""
+
+    A: sp.csr_matrix
+    A_cols: sp.csc_matrix
+    xs: slice
+    col_dual: Vec
+    row_dual: Vec
+    row_lower: Vec
+    row_upper: Vec
+
+    def options_of_row(self, r: int) -> npt.NDArray[np.intp]:
+        """Placement options in row ``r``, directly or through one continuous column
+        (a power row holds site energies, whose energy rows hold the options)."""
+        xs = self.xs
+        cols = self.A.indices[self.A.indptr[r] : self.A.indptr[r + 1]]
+        direct = cols[(cols >= xs.start) & (cols < xs.stop)]
+        other = cols[(cols < xs.start) | (cols >= xs.stop)]
+        found = [direct - xs.start]
+        if other.size:
+            rows = np.unique(self.A_cols[:, other].indices)
+            sub = self.A[rows]
+            more = np.unique(sub.indices)
+            found.append(more[(more >= xs.start) & (more < xs.stop)] - xs.start)
+        return np.unique(np.concatenate(found)).astype(np.intp)
+
+
+def _group_links(form: Formulation, inst: Instance) -> sp.csr_matrix | None:
+    """Transfer groups × groups: 1 when both are in the same slot and some candidate route
+    of one shares a fibre with some candidate route of the other (they compete for channels)."""
+    if not form.route_cols:
+        return None
+    fid: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    for g, r in form.route_cols:
+        o, d, _t = form.groups[g]
+        for f in inst.network.routes[(o, inst.sites[d].id)][r].fibres:
+            rows.append(g)
+            cols.append(fid.setdefault(f, len(fid)))
+    n_g = len(form.groups)
+    slot = np.array([t for _o, _d, t in form.groups], dtype=int)
+    inc = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_g, len(fid)))
+    inc.data[:] = 1.0
+    share = (inc @ inc.T).tocoo()
+    same = slot[share.row] == slot[share.col]
+    return sp.csr_matrix(
+        (np.ones(int(same.sum())), (share.row[same], share.col[same])), shape=(n_g, n_g)
+    )
 
 
 def search(
@@ -261,6 +391,8 @@ def search(
     for name, vec in (starts or {}).items():
         cand[name] = (_objective(model, vec), vec)
     nbh = _Neighbourhoods(form, inst, seed)
+    if lp.col_dual is not None and lp.row_dual is not None:
+        nbh.set_duals(model, xs, lp.col_dual, lp.row_dual)
     nbh.focus = list(focus or [])  # a re-plan's first neighbourhoods: the moved classes
     if relax_fix or not cand:
         budget = min(max(left() * 0.4, 1.0), left())
@@ -340,7 +472,7 @@ def search(
             spent = 0
             while True:
                 lost = None if lost_cols is None else base[lost_cols]
-                free = pickers[i].pick(base[xs], sizes[i], lost)
+                free = pickers[i].pick(base[xs], sizes[i], lost, base)
                 r = model.solve_sub(
                     fixed_mask(free, base[xs]),
                     base,

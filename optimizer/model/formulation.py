@@ -100,6 +100,9 @@ class Formulation:
     y: cp.Variable | None = None
     chan_cols: list[tuple[int, int]] = field(default_factory=list)
     chan_rows: list[tuple[str, int, int]] = field(default_factory=list)
+    #: scarce spectrum: one row per (fibre, slot, channel set S) bounding the lightpaths
+    #: whose routes' common free channels lie in S (:func:`_hall_rows`)
+    hall_rows: list[tuple[str, int, frozenset[int]]] = field(default_factory=list)
 
 
 def _routes(inst: Instance, origin: str, site: str) -> tuple[object, ...]:
@@ -137,6 +140,7 @@ def build(
     integer_lightpaths: bool = False,
     class_groups: list[int] | None = None,
     channels: str = "aggregate",
+    channel_sets: bool = True,
 ) -> Formulation:
     """Build the cvxpy problem for ``inst`` (parameters set from ``inst``).
 
@@ -156,12 +160,15 @@ def build(
     wavelength assignment (no colouring step, no cuts); ``"auto"`` does so when the
     spectrum is scarce and the model stays small (:func:`exact_channels`); ``"aggregate"``
     (default) keeps only the counts. Only the plain program (``elastic=None``).
+    ``channel_sets``: add the channel-set rows of a scarce spectrum (:func:`_hall_rows`;
+    plain program only).
     """
     slacks: dict[str, cp.Variable] = {}
     lost: cp.Variable | None = None
     y: cp.Variable | None = None
     chan_cols: list[tuple[int, int]] = []
     chan_rows: list[tuple[str, int, int]] = []
+    hall_rows: list[tuple[str, int, frozenset[int]]] = []
     S, T = len(inst.sites), inst.horizon
     options, groups, gof = _options(inst)
     nx_ = max(len(options), 1)
@@ -271,6 +278,11 @@ def build(
             cons.append(F @ n <= free + slacks["channels"])
         else:
             cons.append(F @ n <= free)
+        if elastic is None and channel_sets:
+            hall_rows, H = _hall_rows(inst, groups, route_cols)
+            if H is not None:
+                params["hall"] = cp.Parameter(len(hall_rows), nonneg=True, name="hall")
+                cons.append(H @ n <= params["hall"])
         if elastic is None and channels != "aggregate":
             y, chan_cols, chan_rows, ycons, chfree = _channel_rows(
                 inst, groups, route_cols, n, channels, integer
@@ -383,6 +395,7 @@ def build(
         y=y,
         chan_cols=chan_cols,
         chan_rows=chan_rows,
+        hall_rows=hall_rows,
     )
     set_parameters(form, inst)
     if elastic == "scale":
@@ -440,6 +453,59 @@ def _channel_rows(
     A = sp.csr_matrix((np.ones(len(ar)), (ar, ac)), shape=(len(rows), ny))
     chfree = cp.Parameter(len(rows), nonneg=True, name="chfree")
     return y, cols, list(rows), [K @ y == n, y >= 0, A @ y <= chfree], chfree
+
+
+def _hall_rows(
+    inst: Instance, groups: list[tuple[str, int, int]], route_cols: list[tuple[int, int]]
+) -> tuple[list[tuple[str, int, frozenset[int]]], sp.csr_matrix | None]:
+    """Channel-set rows of a scarce spectrum (valid inequalities, Hall's condition).
+
+    A lightpath on route ``k`` uses a channel of ``C_k``, the channels free on every fibre
+    of the route. So on fibre ``f`` in slot ``t``, the lightpaths of the routes with
+    ``C_k ⊆ S`` need distinct channels of ``S`` there: ``Σ_{k ∋ f, C_k ⊆ S} n_k ≤
+    |S ∩ Φ_f(t)|``, one row per set ``S`` that is some route's ``C_k`` (rows of one
+    column, and ``S`` = every free channel of ``f``, repeat the route and fibre rows).
+    When most routes share the same few free channels (first-fit background traffic
+    leaves the top of the band free: germany50, 8 channels half lit, has ``C_k = {6, 7}``
+    on 313 of 363 routes), the fibre rows allow every free channel of a fibre where only
+    those few fit; these rows raise the aggregated LP to the exact-channel LP
+    (117,016 → 117,036 there) and leave few lightpaths the colouring cannot place.
+    Added only when the spectrum is scarce (:data:`EXACT_MAX_MEAN_FREE`).
+    """
+    net = inst.network
+    commons: list[frozenset[int]] = []
+    by_ft: dict[tuple[str, int], list[int]] = defaultdict(list)
+    total = 0
+    for k, (g, r) in enumerate(route_cols):
+        o, d, t = groups[g]
+        fib = net.routes[(o, inst.sites[d].id)][r].fibres
+        common = (
+            frozenset.intersection(*(net.free.get(f, frozenset()) for f in fib))
+            if fib
+            else frozenset()
+        )
+        commons.append(common)
+        total += len(common)
+        for f in fib:
+            by_ft[(f, t)].append(k)
+    if not route_cols or total / len(route_cols) > EXACT_MAX_MEAN_FREE:
+        return [], None
+    rows: list[tuple[str, int, frozenset[int]]] = []
+    rr: list[int] = []
+    rc: list[int] = []
+    for (f, t), ks in by_ft.items():
+        whole = net.free.get(f, frozenset())
+        for s in sorted({commons[k] for k in ks}, key=sorted):
+            members = [k for k in ks if commons[k] <= s]
+            if len(members) < 2 or s == whole:
+                continue
+            rr += [len(rows)] * len(members)
+            rc += members
+            rows.append((f, t, s))
+    if not rows:
+        return [], None
+    H = sp.csr_matrix((np.ones(len(rr)), (rr, rc)), shape=(len(rows), len(route_cols)))
+    return rows, H
 
 
 def option_burden(inst: Instance, c: int, d: int, t: int, dim: str, transfer_kwh: float) -> float:
@@ -510,6 +576,12 @@ def set_parameters(
                 cache[ft] = inst.network.free.get(f, frozenset()) - inst.busy.get(ft, frozenset())
             chv[i] = 1.0 if lam in cache[ft] else 0.0
         p["chfree"].value = chv
+    if "hall" in p:
+        hv = np.zeros(len(form.hall_rows))
+        for i, (f, t, chans) in enumerate(form.hall_rows):
+            free = inst.network.free.get(f, frozenset()) - inst.busy.get((f, t), frozenset())
+            hv[i] = max(len(chans & free) - cut.get((f, t), 0), 0)
+        p["hall"].value = hv
     if "common" in p:
         cvals: list[float] = []
         for fib, t in form.route_rows:

@@ -197,7 +197,14 @@ class _Neighbourhoods:
         sel = on[(self.site[on] == d0) | ((self.start[on] >= t0) & (self.start[on] < t0 + 4))]
         return self._fill([], np.unique(self.cls[sel]), k)
 
-    def set_duals(self, model: HighsModel, xs: slice, col_dual: Vec, row_dual: Vec) -> None:
+    def set_duals(
+        self,
+        model: HighsModel,
+        xs: slice,
+        col_dual: Vec,
+        row_dual: Vec,
+        lost: slice | None = None,
+    ) -> None:
         """Keep the LP's duals: the incumbent's distance to the bound splits into reduced
         costs of what it chose and duals times the slack it leaves on the LP's tight rows."""
         assert model.A is not None and model.row_lower is not None
@@ -210,6 +217,7 @@ class _Neighbourhoods:
             np.abs(row_dual),
             model.row_lower,
             model.row_upper,
+            lost,
         )
 
     def _by_duals(self, full: Vec, x: Vec, on: npt.NDArray[np.intp], k: int) -> list[int]:
@@ -227,6 +235,8 @@ class _Neighbourhoods:
         col_loss = du.col_dual * np.abs(full)
         cls_loss = np.zeros(self.n_cls)
         np.add.at(cls_loss, self.cls, col_loss[xs])
+        if du.lost is not None:  # unserved work: what it costs above the LP's price
+            cls_loss += col_loss[du.lost]
         act = du.A @ full
         slack = np.minimum(
             np.where(np.isfinite(du.row_upper), du.row_upper - act, np.inf),
@@ -283,6 +293,7 @@ class _Duals:
     row_dual: Vec
     row_lower: Vec
     row_upper: Vec
+    lost: slice | None = None  # unserved workloads per class
 
     def options_of_row(self, r: int) -> npt.NDArray[np.intp]:
         """Placement options in row ``r``, directly or through one continuous column
@@ -344,6 +355,7 @@ def search(
     progress: Callable[[str], None] | None = None,
     options_per_class: int | None = None,
     round_iters: int = 1,
+    start_budget: float | None = None,
 ) -> LnsResult:
     """LP bound, best start, then fix-and-optimise until within ``mip_gap`` or out of time.
 
@@ -366,7 +378,8 @@ def search(
     keeps the sub-MILPs of programs with exact channels small (``None``: every option).
     ``round_iters``: a worker whose sub-MILP ends without a gain draws another
     neighbourhood of the same incumbent until it has spent that many simplex iterations
-    in the round (1: one neighbourhood per worker and round).
+    in the round (1: one neighbourhood per worker and round). ``start_budget``: seconds
+    for relax-and-fix (default: 40 % of the time limit).
     """
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
@@ -392,10 +405,11 @@ def search(
         cand[name] = (_objective(model, vec), vec)
     nbh = _Neighbourhoods(form, inst, seed)
     if lp.col_dual is not None and lp.row_dual is not None:
-        nbh.set_duals(model, xs, lp.col_dual, lp.row_dual)
+        lost_at = model.column(form.lost) if form.lost is not None else None
+        nbh.set_duals(model, xs, lp.col_dual, lp.row_dual, lost_at)
     nbh.focus = list(focus or [])  # a re-plan's first neighbourhoods: the moved classes
     if relax_fix or not cand:
-        budget = min(max(left() * 0.4, 1.0), left())
+        budget = min(max(left() * 0.4, 1.0) if start_budget is None else start_budget, left())
         rf = _relax_fix(model, xs, nbh.cls, lp.values[xs], lp.values, budget, seed=seed)
         if rf.values is not None and rf.objective is not None:
             cand["relax-fix"] = (rf.objective, rf.values)

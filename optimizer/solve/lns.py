@@ -136,7 +136,10 @@ class _Neighbourhoods:
         for idx in self.by_class:
             self.rank[idx[np.argsort(self.ocost[idx], kind="stable")]] = np.arange(idx.size)
         self.gof = np.asarray(form.group_of_option, dtype=int)
-        self.link = _group_links(form, inst)
+        # channel rivals only where channels are scarce (exact channels or channel-set rows):
+        # with plentiful spectrum they would crowd out the site-slot rivals
+        scarce = form.y is not None or bool(form.hall_rows)
+        self.link = _group_links(form, inst) if scarce else None
         self.duals: _Duals | None = None
         self.rng = np.random.default_rng(seed)
         self.turn = 0

@@ -33,6 +33,7 @@ from cvxpy.atoms.affine.binary_operators import multiply
 from cvxpy.atoms.affine.sum import sum as cp_sum
 
 from optimizer.inputs.instance import Instance, zone_key
+from optimizer.inputs.network import Route
 from optimizer.model.accounting import burden_factor, burden_unit, lost_work_values
 
 __all__ = ["CHANNEL_MODES", "CapRow", "Formulation", "build", "exact_channels", "set_parameters"]
@@ -110,7 +111,7 @@ def _routes(inst: Instance, origin: str, site: str) -> tuple[object, ...]:
 
 
 def _options(
-    inst: Instance,
+    inst: Instance, network: bool = True
 ) -> tuple[list[tuple[int, int, int]], list[tuple[str, int, int]], list[int]]:
     sidx = inst.site_index()
     options: list[tuple[int, int, int]] = []
@@ -125,8 +126,10 @@ def _options(
             if needs and not _routes(inst, o, sid):
                 continue
             for t in cls.starts(inst.horizon):
+                if needs and not network and cheapest_transfer_kwh(inst, c, d, t) is None:
+                    continue  # no route has a channel free end to end in that slot
                 options.append((c, d, t))
-                if needs:
+                if needs and network:
                     gof.append(groups.setdefault((o, d, t), len(groups)))
                 else:
                     gof.append(-1)
@@ -141,6 +144,7 @@ def build(
     class_groups: list[int] | None = None,
     channels: str = "aggregate",
     channel_sets: bool = True,
+    network: bool = True,
 ) -> Formulation:
     """Build the cvxpy problem for ``inst`` (parameters set from ``inst``).
 
@@ -162,6 +166,12 @@ def build(
     (default) keeps only the counts. Only the plain program (``elastic=None``).
     ``channel_sets``: add the channel-set rows of a scarce spectrum (:func:`_hall_rows`;
     plain program only).
+    ``network=False``: no routes, channels or fibres; each transfer's energy on its
+    cheapest route with a free channel (:func:`cheapest_transfer_kwh`, fixed when built)
+    is charged to its site in its start slot.
+    A relaxation of the program (a transfer's energy is at least that, no row is added),
+    much smaller: the placement stage of the exact-channel start
+    (:mod:`optimizer.solve.routing`), which then only routes it.
     """
     slacks: dict[str, cp.Variable] = {}
     lost: cp.Variable | None = None
@@ -170,7 +180,7 @@ def build(
     chan_rows: list[tuple[str, int, int]] = []
     hall_rows: list[tuple[str, int, frozenset[int]]] = []
     S, T = len(inst.sites), inst.horizon
-    options, groups, gof = _options(inst)
+    options, groups, gof = _options(inst, network)
     nx_ = max(len(options), 1)
     x = cp.Variable(nx_, integer=integer, name="x")
     energy = cp.Variable(S * T, name="E")
@@ -213,6 +223,12 @@ def build(
             er.append(d * T + t + i)
             ec.append(j)
             ev.append(u)
+        if not network:
+            tr_kwh = cheapest_transfer_kwh(inst, c, d, t) or 0.0
+            if tr_kwh > 0:
+                er.append(d * T + t)
+                ec.append(j)
+                ev.append(tr_kwh)
     Ac = sp.csr_matrix((ev, (er, ec)), shape=(S * T, nx_))
     e_expr: cp.Expression = Ac @ x
 
@@ -290,6 +306,10 @@ def build(
             cons += ycons
             if chfree is not None:
                 params["chfree"] = chfree
+    if not network:
+        A1, b1 = _cheapest_route_rows(inst, options)
+        if A1 is not None:
+            cons.append(A1 @ x <= b1)
     cons.append(energy == e_expr)
 
     cost = cp.Parameter(S * T, name="cost")
@@ -524,6 +544,71 @@ def min_transfer_kwh(inst: Instance, c: int, d: int) -> float:
         return 0.0
     routes = inst.network.routes.get((o, inst.sites[d].id), ())
     return cls.volume_gb * min(r.energy_kwh_per_gb for r in routes)
+
+
+def _cheapest_route(inst: Instance, c: int, d: int, t: int) -> Route | None:
+    """The cheapest route of class c's transfer to site d in slot t with a channel free on
+    every fibre (``None``: no transfer needed, or no such route)."""
+    cls = inst.classes[c]
+    o = inst.network.roadm(cls.origin)
+    if cls.volume_gb <= 0 or o == inst.sites[d].roadm:
+        return None
+    net = inst.network
+    for r in sorted(net.routes.get((o, inst.sites[d].id), ()), key=lambda r: r.energy_kwh_per_gb):
+        free = [net.free.get(f, frozenset()) - inst.busy.get((f, t), frozenset()) for f in r.fibres]
+        if free and frozenset.intersection(*free):
+            return r
+    return None
+
+
+def _cheapest_route_rows(
+    inst: Instance, options: list[tuple[int, int, int]]
+) -> tuple[sp.csr_matrix | None, npt.NDArray[np.float64]]:
+    """``network=False``: each transfer on its cheapest route with a free channel; on each
+    fibre and slot, for each set ``S`` of those routes' common free channels, the
+    transfers whose channels lie in ``S`` fit in ``|S ∩ Φ_f(t)|`` (the channel-set rows of
+    :func:`_hall_rows` on x; ``S`` = every free channel gives the fibre's capacity).
+    Not valid inequalities of the program (a transfer may take another route): they keep
+    the placement stage from stacking more transfers on a fibre than its channels carry,
+    which the routing stage could only serve on longer routes, with more energy at sites
+    whose caps already bind."""
+    net = inst.network
+    members: dict[tuple[str, int], list[tuple[int, frozenset[int]]]] = defaultdict(list)
+    for j, (c, d, t) in enumerate(options):
+        r = _cheapest_route(inst, c, d, t)
+        if r is None:
+            continue
+        fib = r.fibres
+        sets = [net.free.get(f, frozenset()) - inst.busy.get((f, t), frozenset()) for f in fib]
+        common = frozenset.intersection(*sets)
+        for f in fib:
+            members[(f, t)].append((j, common))
+    rr: list[int] = []
+    rc: list[int] = []
+    rhs: list[float] = []
+    for (f, t), ms in members.items():
+        free = net.free.get(f, frozenset()) - inst.busy.get((f, t), frozenset())
+        for s in sorted({cm for _j, cm in ms} | {free}, key=sorted):
+            js = [j for j, cm in ms if cm <= s]
+            if js:
+                rr += [len(rhs)] * len(js)
+                rc += js
+                rhs.append(float(len(s & free)))
+    if not rhs:
+        return None, np.zeros(0)
+    A = sp.csr_matrix((np.ones(len(rr)), (rr, rc)), shape=(len(rhs), max(len(options), 1)))
+    return A, np.array(rhs)
+
+
+def cheapest_transfer_kwh(inst: Instance, c: int, d: int, t: int) -> float | None:
+    """Transfer energy of one workload of class c to site d starting in slot t on its cheapest
+    route with a channel free on every fibre in that slot (0 when it needs no transfer,
+    ``None`` when no route has one). A lower bound of that transfer's energy in any plan."""
+    cls = inst.classes[c]
+    if cls.volume_gb <= 0 or inst.network.roadm(cls.origin) == inst.sites[d].roadm:
+        return 0.0
+    r = _cheapest_route(inst, c, d, t)
+    return None if r is None else cls.volume_gb * r.energy_kwh_per_gb
 
 
 def _limit(value: float | tuple[float, ...], t: int) -> float:

@@ -399,6 +399,22 @@ def search(
     if lp.status == "infeasible":
         return LnsResult("infeasible", None, None, None, None, "", 0, 0, _el(t0))
     if lp.values is None or lp.objective is None:
+        if starts:
+            # no time left for the bound (or HiGHS gave none): the best start, unbounded
+            best = min(starts, key=lambda k: _objective(model, starts[k]))
+            vec = starts[best]
+            return LnsResult(
+                "feasible",
+                vec,
+                _objective(model, vec),
+                None,
+                None,
+                best,
+                0,
+                0,
+                _el(t0),
+                stopped="time",
+            )
         return LnsResult("error", None, None, None, None, "", 0, 0, _el(t0))
     bound = float(lp.objective)
     say(f"LP bound {bound:.6g} in {lp.seconds:.1f} s")

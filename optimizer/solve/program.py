@@ -26,7 +26,12 @@ import numpy as np
 
 from optimizer.inputs.instance import Instance
 from optimizer.model.accounting import account, lost_work
-from optimizer.model.formulation import Formulation, build, set_parameters
+from optimizer.model.formulation import (
+    Formulation,
+    build,
+    cheapest_transfer_kwh,
+    set_parameters,
+)
 from optimizer.model.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
 from optimizer.solve.assign import Request, assign_slot
 from optimizer.solve.highs_model import HighsModel
@@ -44,9 +49,6 @@ METHODS = ("auto", "lns", "milp")
 #: network-blind search does not converge in its share of the time and relax-and-fix is the
 #: better start (CORONET 1000 x 96, 60 s: 4.2 % vs 8.1 %; CORONET 300 x 96: 1.99 % vs 1.03 %)
 SEQUENTIAL_MAX_CLASSES = 600
-#: with exact channels the sequential placement is routed by a MILP and gets this share
-#: (germany50 300 x 8: 1.7-1.9 % at 0.2 vs 2.2 % at 0.3 in 60 s)
-EXACT_SEQUENTIAL_SHARE = 0.2
 
 
 def empty_start(form: Formulation) -> dict[int, np.ndarray] | None:
@@ -105,6 +107,9 @@ class Planner:
         (:func:`optimizer.model.formulation.exact_channels`: ``auto`` when the spectrum is
         scarce and the model stays small), or only lightpath counts that the assignment step
         colours (with cuts and repair when it cannot).
+    network : ``False``: no routes or channels, each transfer charged its cheapest route's
+        energy (a relaxation: the placement stage of the exact-channel start, which
+        :func:`optimizer.solve.routing.route_placement` then routes).
     """
 
     def __init__(
@@ -119,10 +124,14 @@ class Planner:
         progress: Callable[[str], None] | None = None,
         max_rounds: int | None = None,
         channels: str = "auto",
+        network: bool = True,
     ) -> None:
         t0 = time.perf_counter()
         self.instance = instance
-        self.form = build(instance, integer_lightpaths=integer_lightpaths, channels=channels)
+        self.network = network
+        self.form = build(
+            instance, integer_lightpaths=integer_lightpaths, channels=channels, network=network
+        )
         self.build_s = time.perf_counter() - t0
         self.max_cuts = max_cuts
         self.repair = repair
@@ -133,6 +142,11 @@ class Planner:
         self.warm = WarmStarts(self)  # warm starts: a collaborator, called, not inherited
         #: share of the LNS's time for its sequential + repair start (0: relax-and-fix only)
         self.sequential_share = 0.3
+        #: exact channels: share of the time for the placement stage of the start (the
+        #: placement on cheapest routes, ``build(network=False)``, then routed by a MILP).
+        #: germany50 300 x 8, 60 s, seeds 0-2: 0.4 -> 1.16-1.34 %, 0.55 -> 1.04-1.17 %,
+        #: 0.7 -> 1.12-1.21 %
+        self.placement_share = 0.55
         #: with exact channels, a class freed by the LNS may move to its that many cheapest
         #: options (or stay): the sub-MILPs stay small (``None``: every option)
         self.options_per_class: int | None = 10
@@ -159,7 +173,7 @@ class Planner:
         """Objective of the LP relaxation (integrality dropped), ``None`` if it has none."""
         inst = instance or self.instance
         if self._lp is None:
-            self._lp = build(inst, integer=False)
+            self._lp = build(inst, integer=False, network=self.network)
         else:
             set_parameters(self._lp, inst)
         raw = _solve(self._lp, time_limit, 0.0, self.threads)
@@ -621,33 +635,46 @@ class Planner:
                 and self.sequential_share > 0
                 and (exact or len(inst.classes) <= SEQUENTIAL_MAX_CLASSES)
             ):
-                share = min(self.sequential_share, EXACT_SEQUENTIAL_SHARE if exact else 1.0)
+                share = self.placement_share if exact else self.sequential_share
                 budget = ((end or deadline) - time.perf_counter()) * share
-                seq = sequential(
-                    inst,
-                    time_limit=max(budget, 0.5),
-                    mip_gap=mip_gap,
-                    repair=not exact,
-                    seed=self.seed,
-                    max_rounds=self.max_rounds,
-                    planner=type(self),
-                )
+                if exact:
+                    # the placement on the cheapest routes with a free channel, their
+                    # channel-set rows on x (formulation.build(network=False)); then routed
+                    say = self.progress
+                    stage = type(self)(
+                        inst,
+                        seed=self.seed,
+                        max_rounds=self.max_rounds,
+                        network=False,
+                        progress=None if say is None else (lambda m: say(f"placement: {m}")),
+                    )
+                    seq = stage.solve(time_limit=max(budget, 0.5), mip_gap=mip_gap, diagnose=False)
+                else:
+                    seq = sequential(
+                        inst,
+                        time_limit=max(budget, 0.5),
+                        mip_gap=mip_gap,
+                        repair=True,
+                        seed=self.seed,
+                        max_rounds=self.max_rounds,
+                        planner=type(self),
+                    )
                 sv = None if exact else self.warm.values(inst, seq)
                 if exact:
                     # exact channels: route the placement as a MILP (drops what cannot be
                     # routed; the search places those again first)
                     from optimizer.solve.routing import route_placement
 
-                    left_r = max(deadline - time.perf_counter(), 0.5) * 0.2
+                    left_r = max(((end or deadline) - time.perf_counter()) * 0.2, 1.0)
                     routed = route_placement(hm, self.form, inst, seq, left_r, self.seed)
                     if routed is not None:
                         vec, dropped = routed
-                        starts["sequential+routing"] = vec
+                        starts["placement+routing"] = vec
                         focus = dropped
                         with_rf = False
-                        self._seq_timed = "stopped at the time limit" in seq.message
+                        self._seq_timed = "time limit" in seq.message
                         self._say(
-                            f"sequential+routing start {hm.objective(vec):.6g}"
+                            f"placement+routing start {hm.objective(vec):.6g}"
                             f" ({len(dropped)} class(es) still unserved)"
                         )
                 if sv is not None:
@@ -655,6 +682,10 @@ class Planner:
                     with_rf = False
                     self._seq_timed = "stopped at the time limit" in seq.message
                     self._say(f"sequential+repair start {sv[2]:.6g}")
+        if fresh and end is not None:
+            # the starts took their time: the search keeps at least half of what is left
+            now = time.perf_counter()
+            deadline = max(deadline, now + 0.5 * (end - now))
         start_budget = None
         if with_rf and end is not None:
             start_budget = 0.4 * (end - time.perf_counter())
@@ -686,7 +717,11 @@ class Planner:
             "rounds": "round limit",
             "time": "time limit: the plan depends on the machine's speed",
         }.get(res.stopped, res.stopped)
-        if res.start.startswith("sequential+") and self._seq_timed and res.stopped != "time":
+        if (
+            res.start.startswith(("sequential+", "placement+"))
+            and self._seq_timed
+            and res.stopped != "time"
+        ):
             stop += " (its sequential start stopped at the time limit: it depends on the speed)"
         self._note = (
             f"LNS: {res.iterations} neighbourhoods, {res.improved} improvements from the "
@@ -861,6 +896,8 @@ class Planner:
             if k > 0:
                 for i, u in enumerate(inst.classes[c].profile_kwh):
                     energy[d, t + i] += k * u
+                if not self.network:
+                    energy[d, t] += k * (cheapest_transfer_kwh(inst, c, d, t) or 0.0)
         dest: dict[str, int] = {}
         for j, ids in self._who(inst, raw).items():
             for w in ids:

@@ -33,6 +33,7 @@ class PlannerParts(Protocol):
     form: Formulation
     _lp: Formulation | None
     threads: int | None
+    network: bool
 
     def _placements(self, inst: Instance, raw: Raw) -> tuple[Placement, ...]: ...
 
@@ -75,7 +76,7 @@ def relax_fix(
     t0 = time.perf_counter()
     form = planner.form
     if planner._lp is None:
-        planner._lp = build(inst, integer=False)
+        planner._lp = build(inst, integer=False, network=planner.network)
     else:
         set_parameters(planner._lp, inst)
     lp = solve_form(planner._lp, time_limit, 0.0, planner.threads)

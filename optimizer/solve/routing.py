@@ -1,15 +1,18 @@
 """Route a given placement exactly: the start of the LNS when channels are exact.
 
-The sequential start places the workloads without the network (fast: no routes,
-no channels). First-fit routing then blocks many transfers when the spectrum is
-scarce (germany50, 8 channels half lit: about a quarter), and placing those again
-first-fit costs several per cent. With exact channel variables the routing of a
-fixed placement is a small MILP: only the options the placement uses are free (a
-workload may be dropped, at the price of lost work, never moved), and only the
-routes and channels of their transfer groups. It routes as many transfers as the
-channels allow, on the cheapest routes; what it drops the LNS places again first
-(:func:`route_placement` then frees the dropped workloads' classes, everything else
-held, and returns the classes still unserved as the search's focus).
+The placement stage places the workloads on a much smaller program without routes or
+channels (``build(network=False)``: each transfer charged its cheapest route's energy,
+and channel-set rows on those routes keep it from stacking more transfers on a fibre than
+its channels carry). With exact channel variables the routing of a fixed placement is a
+small MILP: only the options the placement uses are free (a workload may be dropped, at
+the price of lost work, never moved), and only the routes and channels of their transfer
+groups. It routes as many transfers as the channels allow, on the cheapest routes; what it
+drops the LNS places again first (:func:`route_placement` then frees the dropped
+workloads' classes, everything else held, and returns the classes still unserved as the
+search's focus). A placement that ignores the network entirely (volumes set to 0, the
+sequential baseline's) lost 0.9-1.0 % of the objective here on germany50, 8 channels
+half lit: at sites whose power caps bind, a transfer moved to a longer route for want of a
+channel has no energy to spare, so work is dropped and placed again elsewhere.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ free channels per fibre and slot (occupancy), the per-option upper bound
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import cvxpy as cp
@@ -36,7 +37,16 @@ from optimizer.inputs.instance import Instance, zone_key
 from optimizer.inputs.network import Route
 from optimizer.model.accounting import burden_factor, burden_unit, lost_work_values
 
-__all__ = ["CHANNEL_MODES", "CapRow", "Formulation", "build", "exact_channels", "set_parameters"]
+__all__ = [
+    "CHANNEL_MODES",
+    "CapRow",
+    "Formulation",
+    "build",
+    "exact_channels",
+    "set_parameters",
+    "transfer_kwh",
+    "transfer_route",
+]
 
 Arr = npt.NDArray[np.float64]
 #: ``build(channels=...)``: aggregated counts, exact channel variables, or chosen by size
@@ -126,7 +136,7 @@ def _options(
             if needs and not _routes(inst, o, sid):
                 continue
             for t in cls.starts(inst.horizon):
-                if needs and not network and cheapest_transfer_kwh(inst, c, d, t) is None:
+                if needs and not network and transfer_kwh(inst, c, d, t) is None:
                     continue  # no route has a channel free end to end in that slot
                 options.append((c, d, t))
                 if needs and network:
@@ -145,6 +155,7 @@ def build(
     channels: str = "aggregate",
     channel_sets: bool = True,
     network: bool = True,
+    route_of: Mapping[tuple[str, int, int], int] | None = None,
 ) -> Formulation:
     """Build the cvxpy problem for ``inst`` (parameters set from ``inst``).
 
@@ -166,9 +177,9 @@ def build(
     (default) keeps only the counts. Only the plain program (``elastic=None``).
     ``channel_sets``: add the channel-set rows of a scarce spectrum (:func:`_hall_rows`;
     plain program only).
-    ``network=False``: no routes, channels or fibres; each transfer's energy on its
-    cheapest route with a free channel (:func:`cheapest_transfer_kwh`, fixed when built)
-    is charged to its site in its start slot.
+    ``network=False``: no routes, channels or fibres; each transfer's energy on its route
+    (:func:`transfer_route`: ``route_of[group]`` or the cheapest with a free channel; fixed
+    when built) is charged to its site in its start slot.
     A relaxation of the program (a transfer's energy is at least that, no row is added),
     much smaller: the placement stage of the exact-channel start
     (:mod:`optimizer.solve.routing`), which then only routes it.
@@ -224,7 +235,7 @@ def build(
             ec.append(j)
             ev.append(u)
         if not network:
-            tr_kwh = cheapest_transfer_kwh(inst, c, d, t) or 0.0
+            tr_kwh = transfer_kwh(inst, c, d, t, route_of) or 0.0
             if tr_kwh > 0:
                 er.append(d * T + t)
                 ec.append(j)
@@ -307,7 +318,7 @@ def build(
             if chfree is not None:
                 params["chfree"] = chfree
     if not network:
-        A1, b1 = _cheapest_route_rows(inst, options)
+        A1, b1 = _cheapest_route_rows(inst, options, route_of)
         if A1 is not None:
             cons.append(A1 @ x <= b1)
     cons.append(energy == e_expr)
@@ -546,23 +557,42 @@ def min_transfer_kwh(inst: Instance, c: int, d: int) -> float:
     return cls.volume_gb * min(r.energy_kwh_per_gb for r in routes)
 
 
-def _cheapest_route(inst: Instance, c: int, d: int, t: int) -> Route | None:
-    """The cheapest route of class c's transfer to site d in slot t with a channel free on
-    every fibre (``None``: no transfer needed, or no such route)."""
+def transfer_route(
+    inst: Instance,
+    c: int,
+    d: int,
+    t: int,
+    route_of: Mapping[tuple[str, int, int], int] | None = None,
+) -> Route | None:
+    """The route ``build(network=False)`` puts class c's transfer to site d in slot t on.
+
+    ``route_of[(origin ROADM, d, t)]`` (an index into the candidate routes) when that route
+    has a channel free on every fibre in slot t, else the cheapest route that has one
+    (``None``: no transfer needed, or no such route)."""
     cls = inst.classes[c]
     o = inst.network.roadm(cls.origin)
     if cls.volume_gb <= 0 or o == inst.sites[d].roadm:
         return None
     net = inst.network
-    for r in sorted(net.routes.get((o, inst.sites[d].id), ()), key=lambda r: r.energy_kwh_per_gb):
+    routes = net.routes.get((o, inst.sites[d].id), ())
+
+    def routable(r: Route) -> bool:
         free = [net.free.get(f, frozenset()) - inst.busy.get((f, t), frozenset()) for f in r.fibres]
-        if free and frozenset.intersection(*free):
+        return bool(free) and bool(frozenset.intersection(*free))
+
+    k = None if route_of is None else route_of.get((o, d, t))
+    if k is not None and 0 <= k < len(routes) and routable(routes[k]):
+        return routes[k]
+    for r in sorted(routes, key=lambda r: r.energy_kwh_per_gb):
+        if routable(r):
             return r
     return None
 
 
 def _cheapest_route_rows(
-    inst: Instance, options: list[tuple[int, int, int]]
+    inst: Instance,
+    options: list[tuple[int, int, int]],
+    route_of: Mapping[tuple[str, int, int], int] | None = None,
 ) -> tuple[sp.csr_matrix | None, npt.NDArray[np.float64]]:
     """``network=False``: each transfer on its cheapest route with a free channel; on each
     fibre and slot, for each set ``S`` of those routes' common free channels, the
@@ -575,7 +605,7 @@ def _cheapest_route_rows(
     net = inst.network
     members: dict[tuple[str, int], list[tuple[int, frozenset[int]]]] = defaultdict(list)
     for j, (c, d, t) in enumerate(options):
-        r = _cheapest_route(inst, c, d, t)
+        r = transfer_route(inst, c, d, t, route_of)
         if r is None:
             continue
         fib = r.fibres
@@ -600,14 +630,21 @@ def _cheapest_route_rows(
     return A, np.array(rhs)
 
 
-def cheapest_transfer_kwh(inst: Instance, c: int, d: int, t: int) -> float | None:
-    """Transfer energy of one workload of class c to site d starting in slot t on its cheapest
-    route with a channel free on every fibre in that slot (0 when it needs no transfer,
-    ``None`` when no route has one). A lower bound of that transfer's energy in any plan."""
+def transfer_kwh(
+    inst: Instance,
+    c: int,
+    d: int,
+    t: int,
+    route_of: Mapping[tuple[str, int, int], int] | None = None,
+) -> float | None:
+    """Transfer energy of one workload of class c to site d starting in slot t on
+    :func:`transfer_route` (0 when it needs no transfer, ``None`` when no route has a channel
+    free end to end in that slot). Without ``route_of``: the cheapest such route, a lower
+    bound of that transfer's energy in any plan."""
     cls = inst.classes[c]
     if cls.volume_gb <= 0 or inst.network.roadm(cls.origin) == inst.sites[d].roadm:
         return 0.0
-    r = _cheapest_route(inst, c, d, t)
+    r = transfer_route(inst, c, d, t, route_of)
     return None if r is None else cls.volume_gb * r.energy_kwh_per_gb
 
 

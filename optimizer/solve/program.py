@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -29,8 +29,8 @@ from optimizer.model.accounting import account, lost_work
 from optimizer.model.formulation import (
     Formulation,
     build,
-    cheapest_transfer_kwh,
     set_parameters,
+    transfer_kwh,
 )
 from optimizer.model.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
 from optimizer.solve.assign import Request, assign_slot
@@ -110,6 +110,9 @@ class Planner:
     network : ``False``: no routes or channels, each transfer charged its cheapest route's
         energy (a relaxation: the placement stage of the exact-channel start, which
         :func:`optimizer.solve.routing.route_placement` then routes).
+    route_of : with ``network=False``, the route of each transfer group (origin ROADM,
+        site index, slot) as an index into its candidate routes (default: the cheapest
+        with a free channel).
     """
 
     def __init__(
@@ -125,12 +128,18 @@ class Planner:
         max_rounds: int | None = None,
         channels: str = "auto",
         network: bool = True,
+        route_of: Mapping[tuple[str, int, int], int] | None = None,
     ) -> None:
         t0 = time.perf_counter()
         self.instance = instance
         self.network = network
+        self.route_of = route_of
         self.form = build(
-            instance, integer_lightpaths=integer_lightpaths, channels=channels, network=network
+            instance,
+            integer_lightpaths=integer_lightpaths,
+            channels=channels,
+            network=network,
+            route_of=route_of,
         )
         self.build_s = time.perf_counter() - t0
         self.max_cuts = max_cuts
@@ -143,10 +152,10 @@ class Planner:
         #: share of the LNS's time for its sequential + repair start (0: relax-and-fix only)
         self.sequential_share = 0.3
         #: exact channels: share of the time for the placement stage of the start (the
-        #: placement on cheapest routes, ``build(network=False)``, then routed by a MILP).
-        #: germany50 300 x 8, 60 s, seeds 0-2: 0.4 -> 1.16-1.34 %, 0.55 -> 1.04-1.17 %,
-        #: 0.7 -> 1.12-1.21 %
-        self.placement_share = 0.55
+        #: placement on the LP's routes, ``build(network=False)``, then routed by a MILP).
+        #: germany50 300 x 8, 60 s, seeds 0-2: 0.55 -> 1.00-1.28 %, 0.7 -> 0.93-1.21 %,
+        #: 0.8 -> 1.13-1.27 % (on cheapest routes: 0.4 -> 1.16-1.34 %, 0.55 -> 1.04-1.17 %)
+        self.placement_share = 0.65
         #: with exact channels, a class freed by the LNS may move to its that many cheapest
         #: options (or stay): the sub-MILPs stay small (``None``: every option)
         self.options_per_class: int | None = 10
@@ -173,7 +182,7 @@ class Planner:
         """Objective of the LP relaxation (integrality dropped), ``None`` if it has none."""
         inst = instance or self.instance
         if self._lp is None:
-            self._lp = build(inst, integer=False, network=self.network)
+            self._lp = build(inst, integer=False, network=self.network, route_of=self.route_of)
         else:
             set_parameters(self._lp, inst)
         raw = _solve(self._lp, time_limit, 0.0, self.threads)
@@ -641,11 +650,13 @@ class Planner:
                     # the placement on the cheapest routes with a free channel, their
                     # channel-set rows on x (formulation.build(network=False)); then routed
                     say = self.progress
+                    route_of = self._lp_routes(hm, 0.15 * budget)
                     stage = type(self)(
                         inst,
                         seed=self.seed,
                         max_rounds=self.max_rounds,
                         network=False,
+                        route_of=route_of,
                         progress=None if say is None else (lambda m: say(f"placement: {m}")),
                     )
                     seq = stage.solve(time_limit=max(budget, 0.5), mip_gap=mip_gap, diagnose=False)
@@ -702,7 +713,9 @@ class Planner:
             max_rounds=self.max_rounds,
             focus=focus,
             progress=self.progress,
-            options_per_class=self.options_per_class if self.form.y is not None else None,
+            options_per_class=(
+                self.options_per_class if self.form.y is not None or not self.network else None
+            ),
             round_iters=self.round_iters,
             start_budget=start_budget,
         )
@@ -722,7 +735,7 @@ class Planner:
             and self._seq_timed
             and res.stopped != "time"
         ):
-            stop += " (its sequential start stopped at the time limit: it depends on the speed)"
+            stop += " (its start's placement stopped at the time limit: it depends on the speed)"
         self._note = (
             f"LNS: {res.iterations} neighbourhoods, {res.improved} improvements from the "
             f"{res.start} start; bound = LP relaxation; stopped at {stop}"
@@ -731,6 +744,25 @@ class Planner:
         n = None if self.form.n is None else res.values[hm.column(self.form.n)]
         y = None if self.form.y is None else res.values[hm.column(self.form.y)]
         return _Raw(res.status, x, n, res.gap, res.bound, compile_s, res.seconds, "", res.values, y)
+
+    def _lp_routes(self, hm: HighsModel, time_limit: float) -> dict[tuple[str, int, int], int]:
+        """The route of each transfer group that carries most of its lightpaths in the LP
+        relaxation (the program without channel columns: the bound the search reports).
+        The placement stage puts the group's transfers there: with the LP's routes its
+        program's LP is 117,037 instead of 117,470 on cheapest routes (germany50 300 x 8,
+        LP bound 117,036)."""
+        if self.form.n is None:
+            return {}
+        cols = hm.column(self.form.y) if self.form.y is not None else None
+        lp = hm.solve_without(cols, time_limit) if cols is not None else None
+        if lp is None or lp.values is None:
+            return {}
+        n = lp.values[hm.column(self.form.n)]
+        best: dict[int, tuple[float, int]] = {}
+        for k, (g, r) in enumerate(self.form.route_cols):
+            if n[k] > best.get(g, (1e-6, -1))[0]:
+                best[g] = (float(n[k]), r)
+        return {self.form.groups[g]: r for g, (_v, r) in best.items()}
 
     def _second_pass(self, inst: Instance, raw: _Raw, deadline: float, stop_gap: float) -> _Raw:
         """The rest of the time from the first pass's plan with its unserved work placed
@@ -897,7 +929,7 @@ class Planner:
                 for i, u in enumerate(inst.classes[c].profile_kwh):
                     energy[d, t + i] += k * u
                 if not self.network:
-                    energy[d, t] += k * (cheapest_transfer_kwh(inst, c, d, t) or 0.0)
+                    energy[d, t] += k * (transfer_kwh(inst, c, d, t, self.route_of) or 0.0)
         dest: dict[str, int] = {}
         for j, ids in self._who(inst, raw).items():
             for w in ids:

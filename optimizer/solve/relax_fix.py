@@ -13,6 +13,7 @@ and must pass the planner's own completeness and feasibility check before it is 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Protocol
 
@@ -34,6 +35,7 @@ class PlannerParts(Protocol):
     _lp: Formulation | None
     threads: int | None
     network: bool
+    route_of: Mapping[tuple[str, int, int], int] | None
 
     def _placements(self, inst: Instance, raw: Raw) -> tuple[Placement, ...]: ...
 
@@ -76,7 +78,7 @@ def relax_fix(
     t0 = time.perf_counter()
     form = planner.form
     if planner._lp is None:
-        planner._lp = build(inst, integer=False, network=planner.network)
+        planner._lp = build(inst, integer=False, network=planner.network, route_of=planner.route_of)
     else:
         set_parameters(planner._lp, inst)
     lp = solve_form(planner._lp, time_limit, 0.0, planner.threads)

@@ -11,7 +11,7 @@ import numpy as np
 from bench.plan import instance as bench_instance
 from bench.plan import prepare
 from optimizer.inputs.instance import Instance
-from optimizer.model.formulation import build, cheapest_transfer_kwh
+from optimizer.model.formulation import build, transfer_kwh, transfer_route
 from optimizer.solve.highs_model import load
 from optimizer.solve.lns import search
 from optimizer.solve.program import Planner, empty_start
@@ -36,14 +36,14 @@ def test_cheapest_transfer_is_the_cheapest_route_with_a_channel_free_end_to_end(
         for sid in cls.sites:
             d = sidx[sid]
             if o == inst.sites[d].roadm:
-                assert cheapest_transfer_kwh(inst, c, d, 0) == 0.0
+                assert transfer_kwh(inst, c, d, 0) == 0.0
                 continue
             routable = [
                 cls.volume_gb * r.energy_kwh_per_gb
                 for r in inst.network.routes[(o, sid)]
                 if frozenset.intersection(*(_free(inst, f, 0) for f in r.fibres))
             ]
-            kwh = cheapest_transfer_kwh(inst, c, d, 0)
+            kwh = transfer_kwh(inst, c, d, 0)
             assert kwh == (min(routable) if routable else None)
             seen += 1
     assert seen > 20
@@ -60,13 +60,13 @@ def test_placement_program_has_no_network_and_charges_each_transfer() -> None:
     j = next(
         j
         for j, (c_, d_, t_) in enumerate(form.options)
-        if (cheapest_transfer_kwh(inst, c_, d_, t_) or 0.0) > 0
+        if (transfer_kwh(inst, c_, d_, t_) or 0.0) > 0
     )
     c, d, t = form.options[j]
     x = np.zeros(len(form.options), dtype=int)
     x[j] = 1
     energy = planner._energy(inst, Raw("optimal", x, None, None, None, 0.0, 0.0, ""), [])
-    transfer = cheapest_transfer_kwh(inst, c, d, t)
+    transfer = transfer_kwh(inst, c, d, t)
     assert transfer is not None and transfer > 0
     profile = inst.classes[c].profile_kwh
     assert abs(energy[d, t] - profile[0] - transfer) < 1e-9
@@ -113,3 +113,35 @@ def test_search_without_time_for_its_bound_returns_its_best_start() -> None:
     assert res.status == "feasible" and res.values is not None
     assert res.bound is None and res.start == "empty"
     assert np.array_equal(res.values, vec)
+
+
+def test_route_of_puts_a_group_on_the_route_the_lp_uses_most() -> None:
+    inst = scarce(60)
+    planner = Planner(inst, seed=0, channels="exact")
+    hm = load(planner.form.problem)
+    assert planner.form.n is not None
+    hm.relax(hm.column(planner.form.n))
+    route_of = planner._lp_routes(hm, 30.0)
+    assert route_of and set(route_of) <= set(planner.form.groups)
+    # the LP's routes: each one a candidate route of its group
+    for (o, d, _t), k in route_of.items():
+        assert 0 <= k < len(inst.network.routes[(o, inst.sites[d].id)])
+    # a route asked for is the one charged (when it has a free channel end to end)
+    sidx = inst.site_index()
+    for c, cls in enumerate(inst.classes):
+        o = inst.network.roadm(cls.origin)
+        for sid in cls.sites:
+            d = sidx[sid]
+            routes = inst.network.routes.get((o, sid), ())
+            usable = [
+                k
+                for k, r in enumerate(routes)
+                if transfer_route(inst, c, d, 0, {(o, d, 0): k}) is r
+            ]
+            if len(usable) >= 2 and o != inst.sites[d].roadm:
+                k = usable[-1]
+                kwh = transfer_kwh(inst, c, d, 0, {(o, d, 0): k})
+                assert kwh == cls.volume_gb * routes[k].energy_kwh_per_gb
+                assert kwh >= (transfer_kwh(inst, c, d, 0) or 0.0)
+                return
+    raise AssertionError("no transfer with two usable routes in this instance")

@@ -714,9 +714,7 @@ class Planner:
             max_rounds=self.max_rounds,
             focus=focus,
             progress=self.progress,
-            options_per_class=(
-                self.options_per_class if self.form.y is not None or not self.network else None
-            ),
+            options_per_class=self.options_per_class if self.form.y is not None else None,
             round_iters=self.round_iters,
             start_budget=start_budget,
         )

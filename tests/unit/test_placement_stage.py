@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.plan import instance as bench_instance
-from bench.plan import prepare
 from optimizer.inputs.instance import Instance
 from optimizer.model.formulation import build, transfer_kwh, transfer_route
 from optimizer.solve.highs_model import load
@@ -17,10 +15,7 @@ from optimizer.solve.lns import search
 from optimizer.solve.program import Planner, empty_start
 from optimizer.solve.routing import route_placement
 from optimizer.solve.run import Raw
-
-
-def scarce(n: int) -> Instance:
-    return bench_instance(prepare("germany50", 8, 0.5, seed=3), n, 2.0, seed=3)
+from tests.unit.test_program_channels import exact_model, scarce
 
 
 def _free(inst: Instance, f: str, t: int) -> frozenset[int]:
@@ -80,10 +75,7 @@ def test_a_placement_on_cheapest_routes_is_routed_without_a_move() -> None:
     )
     assert placed.status in ("optimal", "feasible") and not placed.unserved
     assert placed.objective is not None
-    planner = Planner(inst, seed=0, channels="exact")
-    hm = load(planner.form.problem)
-    assert planner.form.n is not None
-    hm.relax(hm.column(planner.form.n))
+    planner, hm = exact_model(inst)
     routed = route_placement(hm, planner.form, inst, placed, 20.0)
     assert routed is not None
     vec, dropped = routed
@@ -117,10 +109,7 @@ def test_search_without_time_for_its_bound_returns_its_best_start() -> None:
 
 def test_route_of_puts_a_group_on_the_route_the_lp_uses_most() -> None:
     inst = scarce(60)
-    planner = Planner(inst, seed=0, channels="exact")
-    hm = load(planner.form.problem)
-    assert planner.form.n is not None
-    hm.relax(hm.column(planner.form.n))
+    planner, hm = exact_model(inst)
     route_of = planner._lp_routes(hm, 30.0)
     assert route_of and set(route_of) <= set(planner.form.groups)
     # the LP's routes: each one a candidate route of its group

@@ -17,13 +17,23 @@ from optimizer.inputs.instance import Instance
 from optimizer.model.formulation import build, exact_channels
 from optimizer.model.plan import Plan
 from optimizer.solve.heuristics import sequential
-from optimizer.solve.highs_model import load
+from optimizer.solve.highs_model import HighsModel, load
 from optimizer.solve.program import Planner
 from optimizer.solve.routing import route_placement
 
 
 def scarce(n: int) -> Instance:
     return bench_instance(prepare("germany50", 8, 0.5, seed=3), n, 2.0, seed=3)
+
+
+def exact_model(inst: Instance) -> tuple[Planner, HighsModel]:
+    """An exact-channel planner and its program loaded in HiGHS, lightpath counts continuous
+    (as the LNS has them)."""
+    planner = Planner(inst, seed=0, channels="exact")
+    hm = load(planner.form.problem)
+    assert planner.form.n is not None
+    hm.relax(hm.column(planner.form.n))
+    return planner, hm
 
 
 def _check_spectrum(inst: Instance, plan: Plan) -> None:
@@ -76,10 +86,7 @@ def test_exact_and_aggregated_report_the_same_valid_bound() -> None:
 
 def test_routing_a_network_blind_placement_drops_nothing_it_can_route() -> None:
     inst = scarce(60)
-    planner = Planner(inst, seed=0, channels="exact")
-    hm = load(planner.form.problem)
-    assert planner.form.n is not None
-    hm.relax(hm.column(planner.form.n))
+    planner, hm = exact_model(inst)
     blind = sequential(inst, time_limit=10, repair=False, planner=Planner)
     routed = route_placement(hm, planner.form, inst, blind, 20.0)
     assert routed is not None

@@ -6,6 +6,8 @@ channels both bind)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
+import scipy.sparse as sp
 
 from optimizer.inputs.instance import Instance
 from optimizer.model.formulation import Formulation, build
@@ -84,3 +86,28 @@ def test_solver_noise_in_lost_counts_never_breaks_the_regret_draw() -> None:
     lost = np.full(len(inst.classes), -1e-10)  # what HiGHS may return for a zero
     for _ in range(8):  # every mode, including the regret draw
         assert len(nbh.pick(x, 2, lost)) <= 2
+
+
+def test_bound_rows_fold_into_the_reduced_costs_of_their_options() -> None:
+    # cvxpy writes x >= 0 and x <= count as rows: their duals are the options' reduced
+    # costs, which the neighbourhoods rank by (and whose losses are their classes')
+    inst, form, model, _lp, cd, rd = _setup()
+    xs = model.column(form.x)
+    nbh = _Neighbourhoods(form, inst, seed=0)
+    nbh.set_duals(model, xs, cd, rd)
+    du = nbh.duals
+    assert du is not None and du.reduced is not None and du.bound_opt is not None
+    assert model.A is not None and model.cost is not None
+    A = model.A.tocsr()
+    single = np.diff(A.indptr) == 1
+    on_x = np.zeros(A.shape[0], dtype=bool)
+    for r in np.flatnonzero(single):
+        on_x[r] = xs.start <= A.indices[A.indptr[r]] < xs.stop
+    assert on_x.any(), "the program has bound rows on its placement columns"
+    assert (du.bound_opt >= 0).tolist() == on_x.tolist()
+    # c - A'y over the rows that are not bounds, for each placement column
+    other = sp.diags((~on_x).astype(float)) @ A
+    want = np.abs(model.cost - other.T @ rd)[xs]
+    assert du.reduced[xs] == pytest.approx(want, abs=1e-7)
+    # the LP prices some option above zero: the ranking is not all ties
+    assert want.max() > 1e-6

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from optimizer.solve.highs import quiet_banner
 
-__all__ = ["SCARCE_SUB_OPTIONS", "SUB_OPTIONS", "HighsModel", "MipResult", "load"]
+__all__ = ["SCARCE_SUB_OPTIONS", "SUB_OPTIONS", "HighsModel", "MipResult", "load", "solve_arrays"]
 
 Vec = npt.NDArray[np.float64]
 
@@ -440,3 +440,42 @@ def load(problem: cp.Problem, **options: Any) -> HighsModel:
     }
     offset = float(np.asarray(prog.apply_parameters()[1]))
     return HighsModel(h, cols, lower, upper, integer, offset, A, c, row_lo, b)
+
+
+def solve_arrays(
+    cost: Vec,
+    upper: Vec,
+    A: sp.csc_matrix,
+    row_upper: Vec,
+    time_limit: float,
+    start: Vec | None = None,
+    seed: int = 0,
+) -> Vec | None:
+    """Minimise ``cost @ x`` over integral ``0 <= x <= upper``, ``A @ x <= row_upper``.
+
+    The values of the best solution found (the MIP ``start``, if feasible, at worst), or
+    ``None``. Seeded (``random_seed``); the time limit is a safety net.
+
+    >>> x = solve_arrays(np.array([-1.0, -1.0]), np.ones(2),
+    ...                  sp.csc_matrix(np.array([[1.0, 1.0]])), np.array([1.0]), 5.0)
+    >>> float(x.sum())
+    1.0
+    """
+    h = _new()
+    h.setOptionValue("time_limit", max(float(time_limit), 0.01))
+    h.setOptionValue("random_seed", int(seed))
+    n = int(cost.size)
+    lp = _lp(
+        np.asarray(cost, float),
+        np.zeros(n),
+        np.asarray(upper, float),
+        np.full(A.shape[0], -_INF),
+        np.asarray(row_upper, float),
+        A,
+        np.ones(n, dtype=bool),
+    )
+    h.passModel(lp)
+    status, has_x = _run(h, start)
+    if not has_x or not (status == highspy.HighsModelStatus.kOptimal or status in _LIMITS):
+        return None
+    return np.asarray(h.getSolution().col_value, dtype=float)

@@ -33,7 +33,7 @@ from optimizer.model.formulation import (
     transfer_kwh,
 )
 from optimizer.model.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
-from optimizer.solve.assign import Request, assign_slot
+from optimizer.solve.assign import Request, assign_slot, assign_slot_exact
 from optimizer.solve.highs_model import HighsModel
 from optimizer.solve.run import Raw as _Raw
 from optimizer.solve.run import solve_form as _solve
@@ -891,6 +891,8 @@ class Planner:
                 for f, ch in net.free.items()
             }
             done, bad = assign_slot(reqs, free)
+            if bad:  # the greedy left some without a channel: the slot as a small MILP
+                done, bad = assign_slot_exact(reqs, free, seed=self.seed)
             for kk, fibres, ch in done:
                 g = owner[kk][0]
                 o, d, _ = form.groups[g]

@@ -2,8 +2,8 @@
 
 Length: over 400 lines on purpose: the Planner: solve paths (MILP, LNS), wavelength
 assignment of a solution, cuts and partial plans share the compiled program's state; warm
-starts, one HiGHS run, heuristics, repair and re-plans are already separate modules. Next
-step: the assignment/extraction methods into solve/extract.py.
+starts, one HiGHS run, heuristics, repair, re-plans and reading a solution
+(:mod:`optimizer.solve.extract`) are separate modules.
 
 :class:`Planner` compiles an :class:`~optimizer.inputs.instance.Instance` once
 (cvxpy, DPP) and solves it with HiGHS; :meth:`Planner.solve` with a changed
@@ -19,7 +19,6 @@ bound (optional), timings; an infeasible instance carries a diagnosis.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -30,10 +29,9 @@ from optimizer.model.formulation import (
     Formulation,
     build,
     set_parameters,
-    transfer_kwh,
 )
 from optimizer.model.plan import Lightpath, Placement, Plan, Relaxation, Timings, Unassigned
-from optimizer.solve.assign import Request, assign_slot, assign_slot_exact
+from optimizer.solve import extract
 from optimizer.solve.highs_model import HighsModel
 from optimizer.solve.run import Raw as _Raw
 from optimizer.solve.run import solve_form as _solve
@@ -62,27 +60,6 @@ def empty_start(form: Formulation) -> dict[int, np.ndarray] | None:
     out = {var.id: np.zeros(var.shape) for var in form.problem.variables()}
     out[form.lost.id] = np.asarray(form.params["lost_ub"].value, dtype=float).copy()
     return out
-
-
-def round_counts(shares: list[float], total: int) -> list[int]:
-    """Integral counts summing to ``total``, close to ``shares`` (largest remainder).
-
-    >>> round_counts([0.6, 1.4, 0.0], 2), round_counts([0.5, 0.5], 1), round_counts([], 0)
-    ([1, 1, 0], [1, 0], [])
-    """
-    if not shares:
-        return []
-    vals = [max(v, 0.0) for v in shares]
-    base = [int(np.floor(v + 1e-6)) for v in vals]
-    while sum(base) > total:
-        i = max(range(len(base)), key=lambda k: (base[k] - vals[k], base[k]))
-        base[i] -= 1
-    rest = sorted(range(len(vals)), key=lambda k: (-(vals[k] - base[k]), k))
-    for i in rest[: max(total - sum(base), 0)]:
-        base[i] += 1
-    while sum(base) < total:
-        base[0] += 1
-    return base
 
 
 class Planner:
@@ -819,149 +796,22 @@ class Planner:
         self._note = f"{first_note}; then {self._note.removeprefix('LNS: ')}"
         return more
 
-    # -- reading the solution -------------------------------------------------
+    # -- reading the solution (optimizer.solve.extract) -----------------------
 
     def _who(self, inst: Instance, raw: _Raw) -> dict[int, list[str]]:
-        """Workload ids per option index (class members handed out in order)."""
-        nxt: dict[int, int] = defaultdict(int)
-        out: dict[int, list[str]] = {}
-        for j, (c, _d, _t) in enumerate(self.form.options):
-            k = int(raw.x[j]) if j < len(raw.x) else 0
-            if k > 0:
-                ids = inst.classes[c].ids
-                out[j] = list(ids[nxt[c] : nxt[c] + k])
-                nxt[c] += k
-        return out
+        return extract.who(self.form, inst, raw)
 
     def _placements(self, inst: Instance, raw: _Raw) -> tuple[Placement, ...]:
-        out = []
-        for j, ids in self._who(inst, raw).items():
-            _c, d, t = self.form.options[j]
-            out += [Placement(w, inst.sites[d].id, inst.slots[t], t) for w in ids]
-        return tuple(sorted(out, key=lambda p: p.workload))
+        return extract.placements(self.form, inst, raw)
 
     def _assign(
         self, inst: Instance, raw: _Raw
     ) -> tuple[list[Lightpath], list[Unassigned], dict[tuple[str, int], int]]:
-        form, net = self.form, inst.network
-        who = self._who(inst, raw)
-        # workloads per transfer group, biggest volume first
-        members: dict[int, list[tuple[float, str]]] = defaultdict(list)
-        for j, ids in who.items():
-            g = form.group_of_option[j]
-            if g >= 0:
-                vol = inst.classes[form.options[j][0]].volume_gb
-                members[g] += [(vol, w) for w in ids]
-        per_slot: dict[int, list[Request]] = defaultdict(list)
-        owner: dict[int, tuple[int, tuple[str, ...]]] = {}
-        key = 0
-        by_group: dict[int, list[tuple[int, float]]] = defaultdict(list)
-        for k, (g, r) in enumerate(form.route_cols):
-            by_group[g].append((r, float(raw.n[k]) if raw.n is not None else 0.0))
-        # exact channels: the program chose route and channel; only a surplus is coloured
-        chosen = self._chosen_channels(raw)
-        taken: dict[tuple[str, int], set[int]] = defaultdict(set)
-        got: dict[int, list[tuple[float, tuple[str, ...], int]]] = defaultdict(list)
-        for g, picks in chosen.items():
-            o, d, t = form.groups[g]
-            routes = net.routes[(o, inst.sites[d].id)]
-            for r, lam in picks[: len(members.get(g, []))]:
-                got[g].append((routes[r].energy_kwh_per_gb, routes[r].fibres, lam))
-                for f in routes[r].fibres:
-                    taken[(f, t)].add(lam)
-        for g, shares in by_group.items():
-            o, d, t = form.groups[g]
-            routes = net.routes[(o, inst.sites[d].id)]
-            need = len(members.get(g, [])) - len(got.get(g, []))
-            if need <= 0:
-                continue
-            counts = round_counts([v for _, v in shares], need)
-            for (r, _v), cnt in zip(shares, counts, strict=True):
-                alts = tuple(rt.fibres for i, rt in enumerate(routes) if i != r)
-                for _ in range(cnt):
-                    per_slot[t].append(Request(key, routes[r].fibres, alts))
-                    owner[key] = (g, routes[r].fibres)
-                    key += 1
-        lightpaths: list[Lightpath] = []
-        blocked: list[Unassigned] = []
-        cuts: dict[tuple[str, int], int] = defaultdict(int)
-        for t, reqs in per_slot.items():
-            free = {
-                f: ch - inst.busy.get((f, t), frozenset()) - taken.get((f, t), set())
-                for f, ch in net.free.items()
-            }
-            done, bad = assign_slot(reqs, free)
-            if bad:  # the greedy left some without a channel: the slot as a small MILP
-                done, bad = assign_slot_exact(reqs, free, seed=self.seed)
-            for kk, fibres, ch in done:
-                g = owner[kk][0]
-                o, d, _ = form.groups[g]
-                rt = next(x for x in net.routes[(o, inst.sites[d].id)] if x.fibres == fibres)
-                got[g].append((rt.energy_kwh_per_gb, fibres, ch))
-            for kk in bad:
-                g, fibres = owner[kk]
-                neck = min(fibres, key=lambda f: len(free.get(f, ())))
-                cuts[(neck, t)] += 1
-                got[g].append((float("inf"), fibres, -2))
-        for g, paths in got.items():
-            o, d, t = form.groups[g]
-            site = inst.sites[d]
-            by_fibres = {rt.fibres: rt for rt in net.routes[(o, site.id)]}
-            wl = sorted(members.get(g, []), reverse=True)
-            for (vol, w), (_e, fibres, ch) in zip(wl, sorted(paths), strict=False):
-                rt = by_fibres[fibres]
-                if ch == -2:
-                    blocked.append(Unassigned(w, o, site.id, t, "no common free channel"))
-                    continue
-                tps = (*net.transponders.get(o, ())[:1], *net.transponders.get(site.roadm, ())[:1])
-                lightpaths.append(
-                    Lightpath(
-                        workload=w,
-                        path=rt.nodes,
-                        fibres=rt.fibres,
-                        channel=ch,
-                        frequency_thz=net.frequency_thz[ch]
-                        if 0 <= ch < len(net.frequency_thz)
-                        else 0.0,
-                        transponders=tps,
-                        slot=t,
-                        gb=vol,
-                        energy_kwh=vol * rt.energy_kwh_per_gb,
-                    )
-                )
-        lightpaths.sort(key=lambda lp: (lp.slot, lp.workload or ""))
-        return lightpaths, blocked, dict(cuts)
-
-    def _chosen_channels(self, raw: _Raw) -> dict[int, list[tuple[int, int]]]:
-        """(route index, channel) per transfer group from the exact channel variables."""
-        form = self.form
-        out: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        if form.y is None or raw.y is None or len(raw.y) != len(form.chan_cols):
-            return out
-        for j in np.flatnonzero(raw.y > 0.5):
-            k, lam = form.chan_cols[int(j)]
-            g, r = form.route_cols[k]
-            out[g] += [(r, lam)] * round(float(raw.y[j]))
-        return out
+        return extract.assign(self.form, inst, raw, self.seed)
 
     def _energy(self, inst: Instance, raw: _Raw, lightpaths: list[Lightpath]) -> np.ndarray:
-        S, T = len(inst.sites), inst.horizon
-        energy = np.zeros((S, T))
-        for j, (c, d, t) in enumerate(self.form.options):
-            k = float(raw.x[j])
-            if k > 0:
-                for i, u in enumerate(inst.classes[c].profile_kwh):
-                    energy[d, t + i] += k * u
-                if not self.network:
-                    energy[d, t] += k * (transfer_kwh(inst, c, d, t, self.route_of) or 0.0)
-        dest: dict[str, int] = {}
-        for j, ids in self._who(inst, raw).items():
-            for w in ids:
-                dest[w] = self.form.options[j][1]
-        for lp in lightpaths:
-            if lp.workload is not None:
-                energy[dest[lp.workload], lp.slot] += lp.energy_kwh
-        return energy
+        route_of = None if self.network else self.route_of
+        return extract.energy(self.form, inst, raw, lightpaths, route_of, self.network)
 
 
 def plan(

@@ -87,7 +87,9 @@ def test_exact_and_aggregated_report_the_same_valid_bound() -> None:
 def test_routing_a_network_blind_placement_drops_nothing_it_can_route() -> None:
     inst = scarce(60)
     planner, hm = exact_model(inst)
-    blind = sequential(inst, time_limit=10, repair=False, planner=Planner)
+    # stopped by rounds, not by the clock: the same placement on a loaded machine
+    blind = sequential(inst, time_limit=60, repair=False, planner=Planner, max_rounds=3)
+    assert "time limit" not in blind.message
     routed = route_placement(hm, planner.form, inst, blind, 20.0)
     assert routed is not None
     vec, dropped = routed
